@@ -1,0 +1,2 @@
+select *
+from {{ dbt_learn.ml_score(ref('diabetes_regressor'), ref('diabetes_new_patients')) }}

@@ -1,0 +1,2 @@
+select * from {{ ref('diabetes') }}
+where patient_id % 4 <> 0

@@ -1,0 +1,1 @@
+select id, prediction from {{ ref('label_scores') }}

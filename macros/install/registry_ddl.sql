@@ -1,0 +1,76 @@
+{#- The registry: one row per trained version, append-only; artifacts apart so listing versions stays cheap. -#}
+{% macro registry_ddl() -%}
+create schema if not exists dbt_learn;
+revoke all on schema dbt_learn from public;
+
+create table if not exists dbt_learn.installation (
+    singleton boolean primary key default true check (singleton),
+    runtime_version text,
+    site_packages text not null,
+    allowed_packages text[] not null,
+    python_models_allowed boolean not null,
+    libraries jsonb,
+    installed_at timestamptz not null default now(),
+    installed_by name not null default session_user
+);
+
+create table if not exists dbt_learn.model_versions (
+    model_schema text not null,
+    model_name text not null,
+    version integer not null check (version > 0),
+    trained_at timestamptz not null default clock_timestamp(),
+    trained_by name not null default session_user,
+    language text not null,
+    task text not null,
+    algorithm text not null,
+    params jsonb not null,
+    target_column text,
+    target_type text,
+    classes text[],
+    id_columns text[] not null default '{}',
+    features jsonb not null,
+    training_rows bigint not null,
+    holdout_rows bigint not null,
+    metrics jsonb not null,
+    fit_seconds double precision not null,
+    training_stats jsonb not null,
+    data_fingerprint text not null,
+    library_versions jsonb not null,
+    artifact_sha256 text not null,
+    artifact_bytes bigint not null,
+    dbt_invocation_id text,
+    dbt_unique_id text,
+    config jsonb not null default '{}',
+    primary key (model_schema, model_name, version)
+);
+
+create table if not exists dbt_learn.model_artifacts (
+    model_schema text not null,
+    model_name text not null,
+    version integer not null,
+    artifact bytea not null,
+    primary key (model_schema, model_name, version),
+    foreign key (model_schema, model_name, version) references dbt_learn.model_versions
+);
+
+create or replace function dbt_learn.forbid_registry_changes() returns trigger
+language plpgsql set search_path = pg_catalog, pg_temp as $$
+begin
+    raise exception 'dbt_learn: % is append-only; trained versions are never changed or deleted (%).',
+        tg_table_name, tg_op
+        using hint = 'Train a new version instead; history survives --full-refresh by design.';
+end $$;
+
+drop trigger if exists append_only on dbt_learn.model_versions;
+create trigger append_only before update or delete on dbt_learn.model_versions
+    for each row execute function dbt_learn.forbid_registry_changes();
+drop trigger if exists append_only_truncate on dbt_learn.model_versions;
+create trigger append_only_truncate before truncate on dbt_learn.model_versions
+    for each statement execute function dbt_learn.forbid_registry_changes();
+drop trigger if exists append_only on dbt_learn.model_artifacts;
+create trigger append_only before update or delete on dbt_learn.model_artifacts
+    for each row execute function dbt_learn.forbid_registry_changes();
+drop trigger if exists append_only_truncate on dbt_learn.model_artifacts;
+create trigger append_only_truncate before truncate on dbt_learn.model_artifacts
+    for each statement execute function dbt_learn.forbid_registry_changes();
+{%- endmacro %}

@@ -1,0 +1,11 @@
+{#- One row's numeric features as big-endian float8 bytes, NULL as NaN (a NULL would otherwise null the whole
+    concatenation and string_agg would drop the row). -#}
+{% macro feature_bytes_sql(features, alias) -%}
+  {%- set parts = [] -%}
+  {%- for feature in features if feature.kind != 'categorical' -%}
+    {%- set cast = '::int::float8' if feature.type in ('boolean', 'bool') else '::float8' -%}
+    {%- do parts.append("coalesce(float8send((" ~ alias ~ "." ~ dbt_learn.quote_identifier(feature.name) ~ ")"
+                        ~ cast ~ "), '\\x7ff8000000000000'::bytea)") -%}
+  {%- endfor -%}
+  {{ return(parts | join(' || ') if parts else "''::bytea") }}
+{%- endmacro %}

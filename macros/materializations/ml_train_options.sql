@@ -1,0 +1,41 @@
+{#- Reading rule: every dbt_learn option of a model lives under `meta` (config(meta={...}) in SQL, dbt.config(meta=
+    {...}) in Python, `meta:` under `config:` in yml, `+meta:` in dbt_project.yml). dbt documents meta as the home of
+    custom keys from 1.10 on, so dbt never warns about them; the same key at the top level is refused with a hint. -#}
+{% macro ml_train_options(model) -%}
+  {%- set meta = config.get('meta') or {} -%}
+  {%- set defaults = {
+      'target': none,
+      'algorithm': none,
+      'params': {},
+      'features': none,
+      'id_columns': [],
+      'exclude_columns': [],
+      'random_state': dbt_learn.get_config('dbt_learn_random_state'),
+      'holdout_size': dbt_learn.get_config('dbt_learn_holdout_size'),
+      'refit': dbt_learn.get_config('dbt_learn_refit'),
+      'threads_per_model': dbt_learn.get_config('dbt_learn_threads_per_model'),
+  } -%}
+  {%- set options = {} -%}
+  {%- for key, default in defaults.items() -%}
+    {%- if model.config.get(key) is not none and key not in meta -%}
+      {{ exceptions.raise_compiler_error(
+          "dbt_learn: model '" ~ model.name ~ "' sets '" ~ key ~ "' at the top level of its config; dbt_learn reads "
+          ~ "its options from meta: config(meta={'" ~ key ~ "': ...}).") }}
+    {%- endif -%}
+    {%- do options.update({key: meta.get(key, default)}) -%}
+  {%- endfor -%}
+  {%- for key in ['id_columns', 'exclude_columns'] -%}
+    {%- if options[key] is string -%}
+      {%- do options.update({key: [options[key]]}) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- if options.params is not mapping -%}
+    {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': meta.params must be a mapping of "
+                                       ~ "hyperparameter names to values, got " ~ options.params) }}
+  {%- endif -%}
+  {%- if options.holdout_size is not number or options.holdout_size < 0 or options.holdout_size >= 1 -%}
+    {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': meta.holdout_size must be a "
+                                       ~ "fraction in [0, 1), got " ~ options.holdout_size) }}
+  {%- endif -%}
+  {{ return(options) }}
+{%- endmacro %}

@@ -1,0 +1,29 @@
+{#- Train a dbt Python model: its compiled code runs inside the database (dbt_learn.train_python), where dbt.ref()
+    loads relations as pandas DataFrames in bulk. Only roles the admin allowed at install may do this: running
+    Python in the server is as powerful as the server's OS user (see docs/security.md). -#}
+{% macro train_python_model(model, options, code) -%}
+  {{ return(adapter.dispatch('train_python_model', 'dbt_learn')(model, options, code)) }}
+{%- endmacro %}
+
+{% macro postgres__train_python_model(model, options, code) -%}
+  {%- set allowed = dbt_learn.fetch_rows(
+      "select python_models_allowed and has_function_privilege(
+          'dbt_learn.train_python(text, text, jsonb, text, text)', 'execute') from dbt_learn.installation", []) -%}
+  {%- if not allowed[0][0] -%}
+    {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "' is a Python model, but this database's "
+        ~ "dbt_learn install does not allow Python models for role '" ~ target.user ~ "'. Ask the admin to rerun "
+        ~ "dbt_learn.install with allow_python_models: true, or write the model as SQL with meta.algorithm.") }}
+  {%- endif -%}
+  {%- set spec = {
+      'algorithm': none, 'random_state': options.random_state, 'holdout_size': options.holdout_size,
+      'refit': options.refit, 'threads_per_model': options.threads_per_model,
+      'dbt_threads': dbt_learn.target_threads(),
+      'target': {'name': options.target, 'type': none} if options.target else none,
+      'id_columns': options.id_columns, 'exclude_columns': options.exclude_columns,
+      'invocation_id': invocation_id, 'unique_id': model.unique_id, 'config': options,
+  } -%}
+  {%- set result = dbt_learn.fetch_rows(
+      "select dbt_learn.train_python(%s, %s, %s::jsonb, %s, %s)::text",
+      [this.schema, this.identifier, tojson(spec), code, model.original_file_path]) -%}
+  {{ return(fromjson(result[0][0])) }}
+{%- endmacro %}

@@ -1,0 +1,37 @@
+{#- Predictions of a trained ml_train model for every row of a relation, as a subquery to select from:
+
+      select * from {{ dbt_learn.ml_score(ref('churn_model'), ref('customers_today'), id_columns=['customer_id']) }}
+
+    Columns: the id columns, `prediction` (typed like the training target), one `probability_<class>` column per
+    class for classifiers with predict_proba, `model_version` and `scored_at`. Features are matched by name; extra
+    columns are ignored. The version is read from the registry when the model compiles (the newest, unless
+    `version` pins one), so a table of scores is refreshed, with the current version, on every dbt run. -#}
+{% macro ml_score(model, relation, id_columns=none, version=none) -%}
+  {{ return(adapter.dispatch('ml_score', 'dbt_learn')(model, relation, id_columns, version)) }}
+{%- endmacro %}
+
+{% macro postgres__ml_score(model, relation, id_columns, version) -%}
+  {%- if not execute -%}
+    {{ return('(select 1) as __dbt_learn_scores') }}
+  {%- endif -%}
+  {%- do dbt_learn.check_runtime() -%}
+  {%- set trained = dbt_learn.trained_version(model, version) -%}
+  {%- set ids = id_columns if id_columns is not none else trained.id_columns -%}
+  {%- set ids = [ids] if ids is string else ids -%}
+  {%- set available = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+  {%- set missing = [] -%}
+  {%- for feature in trained.features if feature.name not in available -%}
+    {%- do missing.append(feature.name) -%}
+  {%- endfor -%}
+  {%- if missing -%}
+    {{ exceptions.raise_compiler_error("dbt_learn: scoring " ~ relation ~ " with model '" ~ model.identifier ~ "' v"
+        ~ trained.version ~ ": feature column(s) " ~ missing | join(', ') ~ " are missing from the scoring relation. "
+        ~ "It must have every feature the model was trained on (by name): " ~ trained.features
+        | map(attribute='name') | join(', ') ~ ". Add them to the scoring model or retrain without them.") }}
+  {%- endif -%}
+  {%- for column in ids if column not in available -%}
+    {{ exceptions.raise_compiler_error("dbt_learn: scoring " ~ relation ~ " with model '" ~ model.identifier
+        ~ "': id column '" ~ column ~ "' is not in the scoring relation; its columns are: " ~ available | join(', ')) }}
+  {%- endfor -%}
+  {{ return(dbt_learn.scoring_sql(model, relation, ids, trained)) }}
+{%- endmacro %}

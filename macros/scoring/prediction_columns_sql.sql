@@ -1,0 +1,36 @@
+{#- `prediction` typed like the training target, and for classifiers one probability column per class. -#}
+{% macro prediction_columns_sql(trained) -%}
+  {%- if trained.task == 'regression' -%}
+    p.prediction as prediction,
+  {%- elif trained.task == 'classification' -%}
+    {%- set type = trained.target_type or 'text' -%}
+    {%- if not modules.re.match('^[a-z][a-z0-9 _]*(\\([0-9, ]+\\))?$', type) -%}
+      {{ exceptions.raise_compiler_error("dbt_learn: unexpected target type in the registry: " ~ type) }}
+    {%- endif -%}
+    {%- set labels = [] -%}
+    {%- for label in trained.classes -%}
+      {%- do labels.append(dbt_learn.sql_string_literal(label)) -%}
+    {%- endfor %}
+    (array[{{ labels | join(', ') }}]::{{ type }}[])[p.class_index + 1] as prediction,
+    {%- for name in dbt_learn.probability_column_names(trained.classes) %}
+    p.probabilities[{{ loop.index }}] as {{ dbt_learn.quote_identifier(name) }},
+    {%- endfor -%}
+  {%- else -%}
+    p.class_index as prediction,
+  {%- endif -%}
+{%- endmacro %}
+
+{#- probability_<class>: the class label lower-cased with other characters as _, or its position if labels clash. -#}
+{% macro probability_column_names(classes) -%}
+  {%- set names = [] -%}
+  {%- for label in classes -%}
+    {%- do names.append('probability_' ~ modules.re.sub('[^a-z0-9]+', '_', label | lower) | trim('_')) -%}
+  {%- endfor -%}
+  {%- if names | unique | list | length != names | length -%}
+    {%- set names = [] -%}
+    {%- for label in classes -%}
+      {%- do names.append('probability_' ~ loop.index0) -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {{ return(names) }}
+{%- endmacro %}

@@ -1,0 +1,31 @@
+"""dbt_learn's in-database runtime: trains and scores scikit-learn estimators inside Postgres.
+
+The SQL functions installed by the dbt macro ``dbt_learn.install`` call the entry points in ``_in_database``; the
+modules listed here are the pure, database-free parts, usable and tested on their own.
+"""
+
+from ._version import __version__
+from .errors import ConfigurationError, DbtLearnError, ModelCodeError, ScoringError, TrainingDataError
+from .estimators import build_estimator, resolve_algorithm, short_name, task_of
+from .scoring import copy_rows, predict_batch
+from .serialization import dump, load
+from .training import evaluate, fit_with_holdout
+
+__all__ = [
+    "__version__",
+    "ConfigurationError",
+    "DbtLearnError",
+    "ModelCodeError",
+    "ScoringError",
+    "TrainingDataError",
+    "build_estimator",
+    "copy_rows",
+    "dump",
+    "evaluate",
+    "fit_with_holdout",
+    "load",
+    "predict_batch",
+    "resolve_algorithm",
+    "short_name",
+    "task_of",
+]

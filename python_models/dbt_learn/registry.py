@@ -1,0 +1,98 @@
+"""Registry I/O through PL/Python's ``plpy``: the only module besides ``_in_database`` that runs SQL.
+
+Every value travels as a query parameter; plans are prepared once per backend.
+"""
+
+import json
+
+from . import serialization
+from .errors import ScoringError
+
+_plans = {}
+_estimators = {}  # (schema, name, version) -> (sha256, estimator); versions are immutable, the sha guards purges
+
+
+def _plan(plpy, sql, types):
+    plan = _plans.get(sql)
+    if plan is None:
+        plan = _plans[sql] = plpy.prepare(sql, types)
+    return plan
+
+
+def allowed_packages(plpy):
+    rows = plpy.execute("select allowed_packages from dbt_learn.installation")
+    return tuple(rows[0]["allowed_packages"]) if rows else ("sklearn",)
+
+
+# (column, parameter type); jsonb columns travel as text and are cast in the statement.
+_VERSION_COLUMNS = (
+    ("model_schema", "text"), ("model_name", "text"), ("version", "int4"), ("language", "text"), ("task", "text"),
+    ("algorithm", "text"), ("params", "jsonb"), ("target_column", "text"), ("target_type", "text"),
+    ("classes", "text[]"), ("id_columns", "text[]"), ("features", "jsonb"), ("training_rows", "int8"),
+    ("holdout_rows", "int8"), ("metrics", "jsonb"), ("fit_seconds", "float8"), ("training_stats", "jsonb"),
+    ("data_fingerprint", "text"), ("library_versions", "jsonb"), ("artifact_sha256", "text"),
+    ("artifact_bytes", "int8"), ("dbt_invocation_id", "text"), ("dbt_unique_id", "text"), ("config", "jsonb"),
+)
+_INSERT_VERSION = "insert into dbt_learn.model_versions ({}) values ({})".format(
+    ", ".join(column for column, _ in _VERSION_COLUMNS),
+    ", ".join(f"${i}::jsonb" if kind == "jsonb" else f"${i}" for i, (_, kind) in enumerate(_VERSION_COLUMNS, 1)),
+)
+_INSERT_TYPES = ["text" if kind == "jsonb" else kind for _, kind in _VERSION_COLUMNS]
+
+
+def register_version(plpy, record, artifact):
+    """Append a new version under a per-model advisory lock; returns its number."""
+    schema, name = record["model_schema"], record["model_name"]
+    plpy.execute(_plan(plpy, "select pg_advisory_xact_lock(hashtextextended($1, 0))", ["text"]),
+                 [f"dbt_learn.model:{schema}.{name}"])
+    version = plpy.execute(_plan(
+        plpy,
+        "select coalesce(max(version), 0) + 1 as version from dbt_learn.model_versions "
+        "where model_schema = $1 and model_name = $2",
+        ["text", "text"],
+    ), [schema, name])[0]["version"]
+    record = {**record, "version": version}
+    values = [json.dumps(record[column], default=str) if kind == "jsonb" else record[column]
+              for column, kind in _VERSION_COLUMNS]
+    plpy.execute(_plan(plpy, _INSERT_VERSION, _INSERT_TYPES), values)
+    plpy.execute(_plan(
+        plpy,
+        "insert into dbt_learn.model_artifacts (model_schema, model_name, version, artifact) values ($1, $2, $3, $4)",
+        ["text", "text", "int4", "bytea"],
+    ), [schema, name, version, artifact])
+    return version
+
+
+def load_version(plpy, schema, name, version):
+    """Return ``(estimator, metadata)`` of one version, from this backend's cache when the sha256 still matches."""
+    rows = plpy.execute(_plan(
+        plpy,
+        "select task, features, classes, artifact_sha256 from dbt_learn.model_versions "
+        "where model_schema = $1 and model_name = $2 and version = $3",
+        ["text", "text", "int4"],
+    ), [schema, name, version])
+    if not rows:
+        known = plpy.execute(_plan(
+            plpy,
+            "select string_agg(version::text, ', ' order by version) as versions from dbt_learn.model_versions "
+            "where model_schema = $1 and model_name = $2",
+            ["text", "text"],
+        ), [schema, name])[0]["versions"]
+        raise ScoringError(
+            f"model '{name}' (schema {schema}) has no version {version}; trained versions: {known or 'none'}. "
+            f"Run the ml_train model first (dbt run -s {name})."
+        )
+    meta = dict(rows[0])
+    meta["features"] = json.loads(meta["features"])
+    key = (schema, name, version)
+    cached = _estimators.get(key)
+    if cached is not None and cached[0] == meta["artifact_sha256"]:
+        return cached[1], meta
+    artifact = plpy.execute(_plan(
+        plpy,
+        "select artifact from dbt_learn.model_artifacts where model_schema = $1 and model_name = $2 and version = $3",
+        ["text", "text", "int4"],
+    ), [schema, name, version])[0]["artifact"]
+    estimator = serialization.load(artifact, meta["artifact_sha256"], name)
+    _estimators[key] = (meta["artifact_sha256"], estimator)
+    return estimator, meta
