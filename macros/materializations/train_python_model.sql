@@ -22,8 +22,7 @@
       'id_columns': options.id_columns, 'exclude_columns': options.exclude_columns,
       'invocation_id': invocation_id, 'unique_id': model.unique_id, 'config': options,
   } -%}
-  {%- set result = dbt_learn.fetch_rows(
+  {{ return(dbt_learn.call_runtime(
       "select dbt_learn.train_python(%s, %s, %s::jsonb, %s, %s)::text",
-      [this.schema, this.identifier, tojson(spec), code, model.original_file_path]) -%}
-  {{ return(fromjson(result[0][0])) }}
+      [this.schema, this.identifier, tojson(spec), code, model.original_file_path])) }}
 {%- endmacro %}

@@ -6,9 +6,9 @@
 
 {% macro postgres__train_sql_model(model, options, sql) -%}
   {%- set column_types = dbt_learn.query_column_types(sql) -%}
-  {%- set described = fromjson(dbt_learn.fetch_rows(
+  {%- set described = dbt_learn.call_runtime(
       "select dbt_learn.describe_algorithm(%s, %s, %s::jsonb, %s)::text",
-      [model.name, options.algorithm, tojson(options.params), options.random_state])[0][0]) -%}
+      [model.name, options.algorithm, tojson(options.params), options.random_state]) -%}
   {%- set task = described.task -%}
   {%- set target = options.target -%}
 
@@ -45,6 +45,5 @@
   } -%}
   {%- set statement = dbt_learn.training_batch_sql(sql, features, target if task != 'clustering' else none,
                                                    task, options.id_columns) -%}
-  {%- set result = dbt_learn.fetch_rows(statement, [this.schema, this.identifier, tojson(spec)]) -%}
-  {{ return(fromjson(result[0][0])) }}
+  {{ return(dbt_learn.call_runtime(statement, [this.schema, this.identifier, tojson(spec)])) }}
 {%- endmacro %}

@@ -3,6 +3,7 @@
 Each takes ``plpy`` and plain SQL values, validates once, and leaves the computing to the pure modules.
 """
 
+import functools
 import hashlib
 import json
 import os
@@ -14,10 +15,10 @@ from . import registry, serialization
 from ._transport import decode_float_matrix, decode_training_rows, feature_frame, text_matrix
 from ._version import __version__
 from .errors import ConfigurationError, DbtLearnError, TrainingDataError
-from .estimators import build_estimator, task_of
+from .estimators import build_estimator, class_path, task_of
 from .python_model import check_estimator, is_fitted, run_model_code
 from .scoring import copy_rows, predict_batch
-from .training import fit_with_holdout, frame_training_stats, headline_metric, numeric_training_stats
+from .training import evaluate, fit_with_holdout, frame_training_stats, headline_metric, numeric_training_stats
 
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "threadpoolctl")
 _NAN = b"\x7f\xf8\x00\x00\x00\x00\x00\x00"
@@ -45,6 +46,20 @@ def _user_errors(plpy):
         plpy.error(str(exc))
 
 
+def _returns_user_errors(function):
+    """For the functions a macro calls directly: a user error comes back as ``{"error": ...}``, which the macro
+    raises as a dbt error with only that text (a Postgres ERROR would drag a Python traceback into dbt's output)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except DbtLearnError as exc:
+            return json.dumps({"error": str(exc)})
+
+    return wrapper
+
+
 @contextmanager
 def _thread_limit(options):
     """Cap BLAS/OpenMP threads: dbt runs several models at once, each in its own backend.
@@ -58,14 +73,13 @@ def _thread_limit(options):
         yield
 
 
+@_returns_user_errors
 def describe_algorithm(plpy, model, algorithm, params_json, random_state):
     """Validate an algorithm and its hyperparameters before any data moves; returns its task and class."""
-    with _user_errors(plpy):
-        params = json.loads(params_json) if params_json else {}
-        estimator = build_estimator(model, algorithm, params, random_state, registry.allowed_packages(plpy))
-        cls = type(estimator)
-        return json.dumps({"task": task_of(estimator), "class_path": f"{cls.__module__}.{cls.__name__}",
-                           "params": _plain_params(estimator)})
+    params = json.loads(params_json) if params_json else {}
+    estimator = build_estimator(model, algorithm, params, random_state, registry.allowed_packages(plpy))
+    return json.dumps({"task": task_of(estimator), "class_path": class_path(type(estimator)),
+                       "params": _plain_params(estimator)})
 
 
 def _plain_params(estimator):
@@ -73,43 +87,42 @@ def _plain_params(estimator):
             for key, value in estimator.get_params(deep=False).items()}
 
 
+@_returns_user_errors
 def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targets, rows, classes):
     """Fit the configured estimator on the batch a SQL ml_train model sent; returns the new version as JSON."""
-    with _user_errors(plpy):
-        spec = json.loads(spec_json)
-        target_name = (spec.get("target") or {}).get("name")
-        if n_rows == 0:
-            raise TrainingDataError(
-                f"model '{model_name}': the training view returned no rows; check its filters and upstream models.")
-        if null_targets:
-            raise TrainingDataError(
-                f"model '{model_name}': target column '{target_name}' is NULL in {null_targets} of {n_rows} rows; "
-                f"filter them out in the training view (where {target_name} is not null).")
-        estimator = build_estimator(model_name, spec["algorithm"], spec.get("params"), spec.get("random_state"),
-                                    registry.allowed_packages(plpy))
-        task = task_of(estimator)
-        if task != spec["task"]:
-            raise ConfigurationError(f"model '{model_name}': the algorithm's task changed while training; rerun.")
-        names = [feature["name"] for feature in spec["features"]]
-        target_kind = {"classification": "int4", "regression": "float8"}.get(task)
-        X, y = decode_training_rows(rows, n_rows, len(names), target_kind, model=model_name)
-        with _thread_limit(spec):
-            fitted, metrics, fit_seconds, holdout_rows = fit_with_holdout(
-                model_name, estimator, X, y, task, holdout_size=spec.get("holdout_size", 0.2),
-                random_state=spec.get("random_state"), refit=spec.get("refit", True))
-        record = _record(spec, model_schema, model_name, "sql", task, fitted, classes, names, spec["features"],
-                         n_rows, holdout_rows, metrics, fit_seconds, numeric_training_stats(names, X),
-                         hashlib.sha256(rows).hexdigest())
-        return _register(plpy, record, fitted)
+    spec = json.loads(spec_json)
+    target_name = (spec.get("target") or {}).get("name")
+    if n_rows == 0:
+        raise TrainingDataError(
+            f"model '{model_name}': the training view returned no rows; check its filters and upstream models.")
+    if null_targets:
+        raise TrainingDataError(
+            f"model '{model_name}': target column '{target_name}' is NULL in {null_targets} of {n_rows} rows; "
+            f"filter them out in the training view (where {target_name} is not null).")
+    estimator = build_estimator(model_name, spec["algorithm"], spec.get("params"), spec.get("random_state"),
+                                registry.allowed_packages(plpy))
+    task = task_of(estimator)
+    if task != spec["task"]:
+        raise ConfigurationError(f"model '{model_name}': the algorithm's task changed while training; rerun.")
+    names = [feature["name"] for feature in spec["features"]]
+    target_kind = {"classification": "int4", "regression": "float8"}.get(task)
+    X, y = decode_training_rows(rows, n_rows, len(names), target_kind, model=model_name)
+    with _thread_limit(spec):
+        fitted, metrics, fit_seconds, holdout_rows = fit_with_holdout(
+            model_name, estimator, X, y, task, holdout_size=spec.get("holdout_size", 0.2),
+            random_state=spec.get("random_state"), refit=spec.get("refit", True))
+    record = _record(spec, model_schema, model_name, "sql", task, fitted, classes, names, spec["features"],
+                     n_rows, holdout_rows, metrics, fit_seconds, numeric_training_stats(names, X),
+                     hashlib.sha256(rows).hexdigest())
+    return _register(plpy, record, fitted)
 
 
 def _record(spec, model_schema, model_name, language, task, fitted, classes, names, features, n_rows, holdout_rows,
             metrics, fit_seconds, stats, fingerprint):
-    cls = type(fitted)
     target = spec.get("target") or {}
     return {
         "model_schema": model_schema, "model_name": model_name, "language": language, "task": task,
-        "algorithm": f"{cls.__module__}.{cls.__name__}", "params": _plain_params(fitted),
+        "algorithm": class_path(type(fitted)), "params": _plain_params(fitted),
         "target_column": target.get("name"), "target_type": target.get("type"), "classes": classes,
         "id_columns": spec.get("id_columns") or [], "features": features, "training_rows": n_rows,
         "holdout_rows": holdout_rows, "metrics": metrics, "fit_seconds": fit_seconds, "training_stats": stats,
@@ -132,49 +145,60 @@ def _register(plpy, record, fitted):
     })
 
 
+@_returns_user_errors
 def train_python_model(plpy, model_schema, model_name, spec_json, code, filename):
     """Run a dbt Python model's code; fit what it returns unless already fitted; register the result."""
-    with _user_errors(plpy):
-        spec = json.loads(spec_json)
-        returned, frames_loaded = run_model_code(model_name, code, filename, lambda r: load_relation(plpy, r))
-        estimator = check_estimator(model_name, filename, returned)
-        task = task_of(estimator)
-        target_name = (spec.get("target") or {}).get("name")
-        frame = frames_loaded[-1] if frames_loaded else None
-        X = y = None
-        if frame is not None and (target_name or task == "clustering"):
-            X, y = _split_frame(model_name, frame, target_name, spec)
-        fitted_by_code = is_fitted(estimator)
-        if not fitted_by_code and X is None:
-            raise ConfigurationError(
-                f"model '{model_name}' ({filename}): model() returned an unfitted {type(estimator).__name__}; "
-                f"set meta.target (and load the training rows with dbt.ref) so dbt_learn can fit it, or fit it "
-                f"in the model code.")
-        if not fitted_by_code and len(X) == 0:
-            raise TrainingDataError(f"model '{model_name}': the training view returned no rows.")
-        with _thread_limit(spec):
-            if fitted_by_code:
-                fitted, holdout_rows, fit_seconds = estimator, 0, None
-                from .training import evaluate
-                metrics = evaluate(task, fitted, X, y) if X is not None and len(X) else {}
-                metrics = {**metrics, "evaluated_on": "training rows (the model code fitted the estimator)"}
-            else:
-                fitted, metrics, fit_seconds, holdout_rows = fit_with_holdout(
-                    model_name, estimator, X, y, task, holdout_size=spec.get("holdout_size", 0.2),
-                    random_state=spec.get("random_state"), refit=spec.get("refit", True))
-        names = [str(name) for name in getattr(fitted, "feature_names_in_", X.columns if X is not None else [])]
-        features = _frame_features(model_name, names, frame)
-        classes = [str(label) for label in fitted.classes_] if task == "classification" else None
-        if target_name and frame is not None:
-            spec["target"]["type"] = frame.attrs["pg_types"].get(target_name)
-        fingerprint = hashlib.sha256(code.encode())
-        if X is not None:
-            import pandas as pd
-            fingerprint.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
-        record = _record(spec, model_schema, model_name, "python", task, fitted, classes, names, features,
-                         0 if X is None else len(X), holdout_rows, metrics, fit_seconds or 0.0,
-                         frame_training_stats(X) if X is not None else {}, fingerprint.hexdigest())
-        return _register(plpy, record, fitted)
+    spec = json.loads(spec_json)
+    returned, frames_loaded = run_model_code(model_name, code, filename, lambda r: load_relation(plpy, r))
+    estimator = check_estimator(model_name, filename, returned)
+    task = task_of(estimator)
+    target_name = (spec.get("target") or {}).get("name")
+    frame = frames_loaded[-1] if frames_loaded else None
+    X = y = None
+    if frame is not None and (target_name or task == "clustering"):
+        X, y = _split_frame(model_name, frame, target_name, spec)
+    fitted_by_code = is_fitted(estimator)
+    if not fitted_by_code and X is None:
+        raise ConfigurationError(
+            f"model '{model_name}' ({filename}): model() returned an unfitted {type(estimator).__name__}; "
+            f"set meta.target (and load the training rows with dbt.ref) so dbt_learn can fit it, or fit it "
+            f"in the model code.")
+    if not fitted_by_code and len(X) == 0:
+        raise TrainingDataError(f"model '{model_name}': the training view returned no rows.")
+    with _thread_limit(spec):
+        if fitted_by_code:
+            fitted, holdout_rows, fit_seconds = estimator, 0, None
+            if X is not None and hasattr(fitted, "feature_names_in_"):
+                X = X[[name for name in fitted.feature_names_in_ if name in X.columns]]
+            metrics = _evaluate_fitted(model_name, task, fitted, X, y)
+        else:
+            fitted, metrics, fit_seconds, holdout_rows = fit_with_holdout(
+                model_name, estimator, X, y, task, holdout_size=spec.get("holdout_size", 0.2),
+                random_state=spec.get("random_state"), refit=spec.get("refit", True))
+    names = [str(name) for name in getattr(fitted, "feature_names_in_", X.columns if X is not None else [])]
+    features = _frame_features(model_name, names, frame)
+    classes = [str(label) for label in fitted.classes_] if task == "classification" else None
+    if target_name and frame is not None:
+        spec["target"]["type"] = frame.attrs["pg_types"].get(target_name)
+    fingerprint = hashlib.sha256(code.encode())
+    if X is not None:
+        import pandas as pd
+        fingerprint.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+    record = _record(spec, model_schema, model_name, "python", task, fitted, classes, names, features,
+                     0 if X is None else len(X), holdout_rows, metrics, fit_seconds or 0.0,
+                     frame_training_stats(X) if X is not None else {}, fingerprint.hexdigest())
+    return _register(plpy, record, fitted)
+
+
+def _evaluate_fitted(model, task, fitted, X, y):
+    # No holdout exists for an estimator the model code fitted itself: score it on the rows dbt.ref() loaded.
+    if X is None or not len(X):
+        return {}
+    try:
+        metrics = evaluate(task, fitted, X, y)
+    except ValueError as exc:
+        raise TrainingDataError(f"model '{model}': the fitted estimator cannot predict the training view: {exc}")
+    return {**metrics, "evaluated_on": "training rows (the model code fitted the estimator)"}
 
 
 def _split_frame(model, frame, target_name, spec):

@@ -9,6 +9,7 @@ looked up module by module, in the order users most often need.
 import difflib
 import importlib
 import re
+import sys
 
 from .errors import ConfigurationError
 
@@ -42,6 +43,18 @@ def _sklearn_modules():
 
     rest = [m for m in sklearn.__all__ if m not in _PREFERRED_MODULES and not m.startswith("_")]
     return [*_PREFERRED_MODULES, *rest]
+
+
+def class_path(cls):
+    """The shortest public import path of a class: ``sklearn.ensemble.HistGradientBoostingClassifier``."""
+    parts = cls.__module__.split(".")
+    for end in range(1, len(parts) + 1):
+        if parts[end - 1].startswith("_"):
+            break
+        module = sys.modules.get(".".join(parts[:end]))
+        if getattr(module, cls.__name__, None) is cls:
+            return f"{'.'.join(parts[:end])}.{cls.__name__}"
+    return f"{cls.__module__}.{cls.__name__}"
 
 
 def short_name(cls):

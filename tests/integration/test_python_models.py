@@ -1,0 +1,86 @@
+"""dbt Python models with materialized='ml_train' run inside Postgres; their errors point at the user's file."""
+
+import numpy as np
+
+from .conftest import latest_version, query
+
+BROKEN = '''from sklearn.linear_model import LinearRegression
+
+
+def model(dbt, session):
+    dbt.config(materialized="ml_train", meta={"target": "y"})
+    frame = dbt.ref("linear_training")
+    ratio = len(frame) / 0
+    return LinearRegression()
+'''
+
+FITTED = '''from sklearn.linear_model import LinearRegression
+
+
+def model(dbt, session):
+    dbt.config(materialized="ml_train", meta={"target": "y", "id_columns": ["id"]})
+    frame = dbt.ref("linear_training")
+    # fitted here, on x1 only: dbt_learn registers it as it is
+    return LinearRegression().fit(frame[["x1"]], frame["y"])
+'''
+
+
+def _run(project, name, code, *extra):
+    project.write(f"models/py/{name}.py", code)
+    try:
+        return project.dbt("run", "-s", name, *extra)
+    finally:
+        project.remove(f"models/py/{name}.py")
+
+
+def test_an_error_in_model_code_names_the_users_file_and_line(project):
+    result = _run(project, "broken_py_model", BROKEN)
+    assert not result.success
+    message = result.message("broken_py_model")
+    assert "models/py/broken_py_model.py, line 7, in model" in message
+    assert "ratio = len(frame) / 0" in message
+    assert "ZeroDivisionError" in message
+
+
+def test_returning_something_else_than_an_estimator_is_a_clear_error(project):
+    result = _run(project, "not_an_estimator", BROKEN.replace("ratio = len(frame) / 0", "return frame"))
+    assert not result.success
+    assert "must return a scikit-learn estimator" in result.message("not_an_estimator")
+    assert "returned DataFrame" in result.message("not_an_estimator")
+
+
+def test_an_unfitted_estimator_without_a_target_is_a_clear_error(project):
+    code = BROKEN.replace('meta={"target": "y"}', "meta={}").replace("    ratio = len(frame) / 0\n", "")
+    result = _run(project, "no_target_py_model", code)
+    assert not result.success
+    assert "set meta.target" in result.message("no_target_py_model")
+
+
+def test_a_fitted_estimator_is_registered_as_returned_and_scores_by_feature_name(project, dbt_conn):
+    project.write("models/py/fitted_py_scores.sql",
+                  "select * from {{ dbt_learn.ml_score(ref('fitted_py_model'), ref('linear_new')) }}")
+    project.write("models/py/fitted_py_model.py", FITTED)
+    try:
+        result = project.dbt("run", "-s", "fitted_py_model", "fitted_py_scores")
+    finally:
+        project.remove("models/py/fitted_py_scores.sql")
+        project.remove("models/py/fitted_py_model.py")
+    assert result.success, result.output
+    features, metrics = query(dbt_conn, """select features, metrics from dbt_learn.model_versions
+                                           where model_schema = %s and model_name = 'fitted_py_model'""",
+                              [project.schema])[0]
+    assert [f["name"] for f in features] == ["x1"]
+    assert "training rows" in metrics["evaluated_on"]
+
+    training = np.array(query(dbt_conn, f'select x1, y from "{project.schema}".linear_training order by id'))
+    slope, intercept = np.polyfit(training[:, 0], training[:, 1], 1)
+    scored = query(dbt_conn, f"""select s.prediction, n.x1 from "{project.schema}".fitted_py_scores s
+                                 join "{project.schema}".linear_new n using (id)""")
+    np.testing.assert_allclose([p for p, _ in scored], [slope * x + intercept for _, x in scored], atol=1e-9)
+
+
+def test_python_model_trains_a_new_version_each_run(project, dbt_conn):
+    before = latest_version(dbt_conn, project.schema, "python_label_model")
+    result = project.dbt("run", "-s", "python_label_model")
+    assert result.success, result.output
+    assert latest_version(dbt_conn, project.schema, "python_label_model") == before + 1
