@@ -22,7 +22,8 @@ def project(tmp_path_factory, admin_conn):
     project = DbtProject(REPO / "integration_tests", tmp_path_factory.mktemp("dbt"), schema)
     project.build = project.dbt("build")
     yield project
-    admin_conn.execute(f'drop schema if exists "{schema}" cascade')
+    for suffix in ("", "_dbt_learn_registry"):
+        admin_conn.execute(f'drop schema if exists "{schema}{suffix}" cascade')
 
 
 def query(conn, sql, params=None):
