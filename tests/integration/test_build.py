@@ -83,3 +83,19 @@ def test_registry_is_append_only_even_for_the_admin(project, admin_conn):
     with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
         admin_conn.execute("update dbt_learn.model_versions set metrics = '{}' where model_schema = %s",
                            [project.schema])
+
+
+def test_docs_lineage_runs_from_training_rows_to_model_to_scores_to_tests(project):
+    import json
+
+    result = project.dbt("docs", "generate")
+    assert result.success, result.output
+
+    manifest = json.loads((project.root / "target" / "manifest.json").read_text())
+    parents = manifest["parent_map"]
+    node = "model.dbt_learn_integration_tests."
+    assert parents[node + "linear_model"] == ["seed.dbt_learn_integration_tests.linear_training"]
+    assert set(parents[node + "linear_scores"]) == {node + "linear_model",
+                                                   "seed.dbt_learn_integration_tests.linear_new"}
+    children = manifest["child_map"][node + "linear_scores"]
+    assert "test.dbt_learn_integration_tests.assert_linear_scores_match_expected" in children

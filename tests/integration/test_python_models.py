@@ -84,3 +84,40 @@ def test_python_model_trains_a_new_version_each_run(project, dbt_conn):
     result = project.dbt("run", "-s", "python_label_model")
     assert result.success, result.output
     assert latest_version(dbt_conn, project.schema, "python_label_model") == before + 1
+
+
+CATEGORICAL = '''from sklearn.compose import make_column_transformer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+from sklearn.tree import DecisionTreeClassifier
+
+
+def model(dbt, session):
+    dbt.config(materialized="ml_train", meta={"target": "label", "id_columns": ["id"], "holdout_size": 0})
+    dbt.ref("banded_rows")
+    encode = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["band"]), remainder="drop")
+    return make_pipeline(encode, DecisionTreeClassifier(random_state=0))
+'''
+BANDED = "select id, label, case when a >= 5 then 'wide' else 'narrow' end as band from {{ ref('labels_training') }}"
+BANDED_NEW = "select id, case when a >= 5 then 'wide' else 'narrow' end as band from {{ ref('labels_new') }}"
+
+
+def test_a_pipeline_with_a_text_feature_trains_and_scores(project, dbt_conn):
+    files = {"models/py/banded_rows.sql": BANDED, "models/py/banded_new.sql": BANDED_NEW,
+             "models/py/banded_model.py": CATEGORICAL,
+             "models/py/banded_scores.sql":
+                 "select id, prediction from {{ dbt_learn.ml_score(ref('banded_model'), ref('banded_new')) }}"}
+    for path, text in files.items():
+        project.write(path, text)
+    try:
+        result = project.dbt("run", "-s", "+banded_scores")
+    finally:
+        for path in files:
+            project.remove(path)
+    assert result.success, result.output
+    features = query(dbt_conn, """select features from dbt_learn.model_versions
+                                  where model_schema = %s and model_name = 'banded_model'""", [project.schema])[0][0]
+    assert features == [{"name": "band", "type": "text", "kind": "categorical"}]
+    scored = query(dbt_conn, f'select id, prediction from "{project.schema}".banded_scores order by id')
+    expected = query(dbt_conn, f'select id, prediction from "{project.schema}".expected_label_scores order by id')
+    assert scored == expected
