@@ -290,18 +290,28 @@ def predict_into_temp(plpy, model_schema, model_name, version, n_rows, features,
             X = feature_frame(meta["features"], numeric,
                               text_matrix(categorical, n_rows, categorical_count, model=model_name))
         with _thread_limit(json.loads(options_json or "{}")):
-            prediction, class_index, probabilities = predict_batch(model_name, estimator, X, meta["task"])
+            prediction, class_index, probabilities = predict_batch(
+                model_name, estimator, X, meta["task"], [f["name"] for f in meta["features"]])
         _copy_into(plpy, table, copy_rows(n_rows, prediction, class_index, probabilities))
         return table
 
 
 def _copy_into(plpy, table, payload):
     # A server-side file read by COPY in this same backend: the fastest set-based way back (see the bulk-data note).
-    directory = "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
-    handle, path = tempfile.mkstemp(prefix="dbt_learn_", suffix=".copy", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(payload)
-        plpy.execute(f"copy pg_temp.{plpy.quote_ident(table)} from {plpy.quote_literal(path)} with (format binary)")
-    finally:
-        os.unlink(path)
+    # /dev/shm keeps it in memory; it can be small in containers, so a full one falls back to the temp directory.
+    directories = [d for d in ("/dev/shm", tempfile.gettempdir()) if os.access(d, os.W_OK)]
+    for attempt, directory in enumerate(directories, 1):
+        handle, path = tempfile.mkstemp(prefix="dbt_learn_", suffix=".copy", dir=directory)
+        try:
+            try:
+                with os.fdopen(handle, "wb") as file:
+                    file.write(payload)
+            except OSError:
+                if attempt == len(directories):
+                    raise
+                continue
+            plpy.execute(f"copy pg_temp.{plpy.quote_ident(table)} from {plpy.quote_literal(path)} "
+                         f"with (format binary)")
+            return
+        finally:
+            os.unlink(path)

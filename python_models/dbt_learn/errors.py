@@ -19,3 +19,7 @@ class ScoringError(DbtLearnError, ValueError):
 
 class ModelCodeError(DbtLearnError):
     """A dbt Python model raised, or returned something that is not a scikit-learn estimator."""
+
+
+class ModelAccessError(DbtLearnError, PermissionError):
+    """The calling role may not use the schema of the model it names."""

@@ -6,7 +6,7 @@ Every value travels as a query parameter; plans are prepared once per backend.
 import json
 
 from . import serialization
-from .errors import ScoringError
+from .errors import ModelAccessError, ScoringError
 
 _plans = {}
 _estimators = {}  # (schema, name, version) -> (sha256, estimator); versions are immutable, the sha guards purges
@@ -40,9 +40,22 @@ _INSERT_VERSION = "insert into dbt_learn.model_versions ({}) values ({})".format
 _INSERT_TYPES = ["text" if kind == "jsonb" else kind for _, kind in _VERSION_COLUMNS]
 
 
+def _require_schema_privilege(plpy, schema, privilege, name, doing):
+    # These functions run as their owner; check the role that called them, so nobody adds versions to, or scores
+    # with, models of a schema they could not use themselves.
+    allowed = plpy.execute(_plan(
+        plpy, "select has_schema_privilege(session_user, oid, $2) as ok from pg_namespace where nspname = $1",
+        ["text", "text"]), [schema, privilege])
+    if not allowed or not allowed[0]["ok"]:
+        user = plpy.execute("select session_user as u")[0]["u"]
+        raise ModelAccessError(
+            f"model '{name}': role {user} cannot {doing} in schema {schema} (it needs {privilege} on the schema).")
+
+
 def register_version(plpy, record, artifact):
     """Append a new version under a per-model advisory lock; returns its number."""
     schema, name = record["model_schema"], record["model_name"]
+    _require_schema_privilege(plpy, schema, "CREATE", name, "register model versions")
     plpy.execute(_plan(plpy, "select pg_advisory_xact_lock(hashtextextended($1, 0))", ["text"]),
                  [f"dbt_learn.model:{schema}.{name}"])
     version = plpy.execute(_plan(
@@ -65,6 +78,7 @@ def register_version(plpy, record, artifact):
 
 def load_version(plpy, schema, name, version):
     """Return ``(estimator, metadata)`` of one version, from this backend's cache when the sha256 still matches."""
+    _require_schema_privilege(plpy, schema, "USAGE", name, "score with models")
     rows = plpy.execute(_plan(
         plpy,
         "select task, features, classes, artifact_sha256 from dbt_learn.model_versions "

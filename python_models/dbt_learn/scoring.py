@@ -16,7 +16,7 @@ _FLOAT8_OID = 701
 _NULL = -1
 
 
-def predict_batch(model, estimator, X, task):
+def predict_batch(model, estimator, X, task, feature_names=None):
     """Return ``(prediction or None, class_index or None, probabilities or None)`` for a batch."""
     try:
         if task == "regression":
@@ -32,7 +32,19 @@ def predict_batch(model, estimator, X, task):
             class_index = labels
         return None, class_index.astype(np.int32), probabilities
     except ValueError as exc:
+        if "NaN" in str(exc) and feature_names:
+            raise ScoringError(
+                f"model '{model}': {type(estimator).__name__} cannot score NULL features; NULLs are in: "
+                f"{', '.join(_columns_with_nan(X, feature_names))}. Fill them (coalesce) in the scoring model or "
+                f"train an estimator that handles missing values (hist_gradient_boosting_*)."
+            ) from None
         raise ScoringError(f"model '{model}': {type(estimator).__name__}.predict failed: {exc}") from None
+
+
+def _columns_with_nan(X, feature_names):
+    if hasattr(X, "isna"):
+        return [str(name) for name in X.columns[X.isna().any().to_numpy()]]
+    return [name for name, has_nan in zip(feature_names, np.isnan(X).any(axis=0)) if has_nan]
 
 
 def copy_rows(n_rows, prediction=None, class_index=None, probabilities=None):

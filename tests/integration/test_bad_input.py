@@ -129,3 +129,37 @@ def test_retraining_appends_a_version_and_full_refresh_keeps_history(guarded, db
     assert latest_version(dbt_conn, schema, "guarded_model") == before + 1
     rows = query(dbt_conn, f'select version, is_latest from "{schema}".guarded_model order by version')
     assert rows == [(v, v == before + 1) for v in range(1, before + 2)]
+
+
+def test_scoring_null_features_names_the_columns_and_keeps_the_previous_scores(guarded, dbt_conn):
+    schema = guarded.schema
+    before = _scores(dbt_conn, schema)
+    dbt_conn.execute(f'create table "{schema}".guarded_input_with_nulls as '
+                     f'select id, x1, case when id % 2 = 0 then null else x2 end as x2 from "{schema}".linear_new')
+    guarded.write("models/guarded/guarded_scores.sql", GOOD_SCORES.replace(
+        "ref('linear_new')", "adapter.get_relation(this.database, this.schema, 'guarded_input_with_nulls')"))
+    try:
+        result = guarded.dbt("run", "-s", "guarded_scores")
+    finally:
+        guarded.write("models/guarded/guarded_scores.sql", GOOD_SCORES)
+    assert not result.success
+    message = result.message("guarded_scores")
+    assert "model 'guarded_model'" in message and "NULLs are in: x2" in message
+    assert _scores(dbt_conn, schema) == before
+
+
+def test_a_role_cannot_add_versions_to_a_schema_it_cannot_create_in(guarded, dbt_conn, admin_conn):
+    foreign = f"{guarded.schema}_foreign"
+    admin_conn.execute(f'create schema "{foreign}"')
+    spec = ('{"task": "regression", "algorithm": "linear_regression", "holdout_size": 0, '
+            '"features": [{"name": "x", "type": "double precision", "kind": "numeric"}], '
+            '"target": {"name": "y", "type": "double precision"}}')
+    try:
+        answer = query(dbt_conn, """select dbt_learn.train(%s, 'intruder', %s::jsonb, 2, 0,
+                                        float8send(1) || float8send(2) || float8send(2) || float8send(4), null)""",
+                       [foreign, spec])[0][0]
+        count = query(dbt_conn, "select count(*) from dbt_learn.model_versions where model_schema = %s", [foreign])
+    finally:
+        admin_conn.execute(f'drop schema "{foreign}"')
+    assert "cannot register model versions in schema" in answer["error"]
+    assert count == [(0,)]
