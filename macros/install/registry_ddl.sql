@@ -61,16 +61,12 @@ begin
         using hint = 'Train a new version instead; history survives --full-refresh by design.';
 end $$;
 
-drop trigger if exists append_only on dbt_learn.model_versions;
-create trigger append_only before update or delete on dbt_learn.model_versions
+{% for table in ['model_versions', 'model_artifacts'] %}
+drop trigger if exists append_only on dbt_learn.{{ table }};
+create trigger append_only before update or delete on dbt_learn.{{ table }}
     for each row execute function dbt_learn.forbid_registry_changes();
-drop trigger if exists append_only_truncate on dbt_learn.model_versions;
-create trigger append_only_truncate before truncate on dbt_learn.model_versions
+drop trigger if exists append_only_truncate on dbt_learn.{{ table }};
+create trigger append_only_truncate before truncate on dbt_learn.{{ table }}
     for each statement execute function dbt_learn.forbid_registry_changes();
-drop trigger if exists append_only on dbt_learn.model_artifacts;
-create trigger append_only before update or delete on dbt_learn.model_artifacts
-    for each row execute function dbt_learn.forbid_registry_changes();
-drop trigger if exists append_only_truncate on dbt_learn.model_artifacts;
-create trigger append_only_truncate before truncate on dbt_learn.model_artifacts
-    for each statement execute function dbt_learn.forbid_registry_changes();
+{% endfor %}
 {%- endmacro %}
