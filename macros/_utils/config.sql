@@ -5,6 +5,7 @@
       'dbt_learn_random_state': 0,
       'dbt_learn_refit': true,
       'dbt_learn_threads_per_model': none,
+      'dbt_learn_retrain_policy': 'on_change',
   } -%}
   {%- if key not in defaults -%}
     {{ exceptions.raise_compiler_error("dbt_learn: unknown package setting '" ~ key ~ "'") }}

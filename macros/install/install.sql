@@ -35,6 +35,7 @@
            runtime_version = null, installed_at = now(), installed_by = session_user",
       [site_packages, allowed_packages | list, allow_python_models]) %}
   {% do run_query(dbt_learn.functions_ddl()) %}
+  {% do run_query(dbt_learn.lifecycle_functions_ddl()) %}
 
   {#- Load the runtime now, in this session, so a wrong venv fails the install rather than the first dbt run. -#}
   {%- set info = fromjson(dbt_learn.fetch_rows("select dbt_learn.runtime_info()::text", [])[0][0]) -%}
@@ -58,11 +59,15 @@
 {% macro grants_ddl(role_sql, allow_python_models) -%}
 revoke all on all functions in schema dbt_learn from public;
 revoke all on all tables in schema dbt_learn from public;
+revoke all on all sequences in schema dbt_learn from public;
 grant usage on schema dbt_learn to {{ role_sql }};
-grant select on dbt_learn.installation, dbt_learn.model_versions to {{ role_sql }};
+grant select on dbt_learn.installation, dbt_learn.model_versions, dbt_learn.deployments,
+    dbt_learn.deployed_versions to {{ role_sql }};
 grant execute on function dbt_learn.runtime_info(), dbt_learn.describe_algorithm(text, text, jsonb, integer),
     dbt_learn.train(text, text, jsonb, bigint, bigint, bytea, text[]),
-    dbt_learn.predict(text, text, integer, bigint, bytea, text[], jsonb) to {{ role_sql }};
+    dbt_learn.predict(text, text, integer, bigint, bytea, text[], jsonb),
+    dbt_learn.deploy(text, text, integer, text, text), dbt_learn.rollback(text, text, text),
+    dbt_learn.purge_versions(text, text, integer) to {{ role_sql }};
 {% if allow_python_models -%}
 grant execute on function dbt_learn.train_python(text, text, jsonb, text, text) to {{ role_sql }};
 {%- else -%}

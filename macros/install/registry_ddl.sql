@@ -53,15 +53,43 @@ create table if not exists dbt_learn.model_artifacts (
     foreign key (model_schema, model_name, version) references dbt_learn.model_versions
 );
 
+-- Added after 0.1.0: what on_change retraining compares, and how the version was evaluated.
+alter table dbt_learn.model_versions add column if not exists config_fingerprint text;
+alter table dbt_learn.model_versions add column if not exists evaluation jsonb not null default '{}';
+
+-- Which version serves: an append-only log; the newest row per model is the deployed version.
+create table if not exists dbt_learn.deployments (
+    deployment_id bigserial primary key,
+    model_schema text not null,
+    model_name text not null,
+    version integer not null,
+    deployed_at timestamptz not null default clock_timestamp(),
+    deployed_by name not null default session_user,
+    strategy text not null,
+    reason text,
+    foreign key (model_schema, model_name, version) references dbt_learn.model_versions
+);
+create index if not exists deployments_model on dbt_learn.deployments (model_schema, model_name, deployment_id);
+
+create or replace view dbt_learn.deployed_versions as
+select distinct on (model_schema, model_name)
+    model_schema, model_name, version, deployed_at, deployed_by, strategy, reason
+from dbt_learn.deployments
+order by model_schema, model_name, deployment_id desc;
+
 create or replace function dbt_learn.forbid_registry_changes() returns trigger
 language plpgsql set search_path = pg_catalog, pg_temp as $$
 begin
+    -- dbt_learn.purge_versions, the one explicit way to delete history, sets this for its own transaction.
+    if tg_op = 'DELETE' and current_setting('dbt_learn.purging', true) = 'on' then
+        return old;
+    end if;
     raise exception 'dbt_learn: % is append-only; trained versions are never changed or deleted (%).',
         tg_table_name, tg_op
         using hint = 'Train a new version instead; history survives --full-refresh by design.';
 end $$;
 
-{% for table in ['model_versions', 'model_artifacts'] %}
+{% for table in ['model_versions', 'model_artifacts', 'deployments'] %}
 drop trigger if exists append_only on dbt_learn.{{ table }};
 create trigger append_only before update or delete on dbt_learn.{{ table }}
     for each row execute function dbt_learn.forbid_registry_changes();

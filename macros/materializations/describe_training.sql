@@ -1,11 +1,18 @@
-{#- One log line a training: "dbt_learn: trained churn_model v7 on 12,304 rows in 3.1 s, accuracy=0.912". -#}
+{#- One log line a training run: "dbt_learn: trained churn_model v7 (LogisticRegression) on 12,304 rows in 3.10 s,
+    accuracy=0.9120 on 2,461 holdout rows; serving v7 (newest version)", or why nothing was trained. -#}
 {% macro describe_training(model, trained) -%}
+  {%- set deployment = trained.deployment or {} -%}
+  {%- set serving = "; serving v" ~ deployment.deployed_version ~ " (" ~ deployment.reason ~ ")"
+                    if deployment.deployed_version is not none else "" -%}
+  {%- if trained.skipped -%}
+    {{ return("dbt_learn: kept " ~ model.name ~ ", no training: " ~ trained.reason ~ serving) }}
+  {%- endif -%}
   {%- set parts = ["dbt_learn: trained " ~ model.name ~ " v" ~ trained.version ~ " (" ~ trained.algorithm.split('.')[-1]
                    ~ ") on " ~ "{:,}".format(trained.training_rows) ~ " rows in "
                    ~ "%.2f" | format(trained.fit_seconds) ~ " s"] -%}
   {%- if trained.headline_value is not none -%}
     {%- do parts.append(trained.headline_metric ~ "=" ~ "%.4f" | format(trained.headline_value) ~ " on "
-                        ~ trained.holdout_rows ~ " holdout rows") -%}
+                        ~ "{:,}".format(trained.holdout_rows) ~ " holdout rows") -%}
   {%- endif -%}
-  {{ return(parts | join(', ')) }}
+  {{ return(parts | join(', ') ~ serving) }}
 {%- endmacro %}

@@ -17,7 +17,15 @@
 
   {% do dbt_learn.check_runtime() %}
   {%- set options = dbt_learn.ml_train_options(model) -%}
-  {%- if model.language == 'python' -%}
+  {%- set recent = none -%}
+  {%- if options.retrain_policy == 'interval' and not should_full_refresh() -%}
+    {%- set recent = dbt_learn.version_trained_within(this, options.retrain_interval) -%}
+  {%- endif -%}
+  {%- if recent is not none -%}
+    {#- Skipped before any data moves; only a pinned deployment still has to be honoured. -#}
+    {%- set trained = {'skipped': true, 'deployment': dbt_learn.deploy_pinned(this, options),
+                       'reason': 'v' ~ recent ~ ' was trained less than ' ~ options.retrain_interval ~ ' ago'} -%}
+  {%- elif model.language == 'python' -%}
     {%- set trained = dbt_learn.train_python_model(model, options, compiled_code) -%}
   {%- else -%}
     {%- set trained = dbt_learn.train_sql_model(model, options, sql) -%}

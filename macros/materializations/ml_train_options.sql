@@ -14,6 +14,15 @@
       'holdout_size': dbt_learn.get_config('dbt_learn_holdout_size'),
       'refit': dbt_learn.get_config('dbt_learn_refit'),
       'threads_per_model': dbt_learn.get_config('dbt_learn_threads_per_model'),
+      'split': 'auto',
+      'split_column': none,
+      'cv_folds': 0,
+      'retrain_policy': dbt_learn.get_config('dbt_learn_retrain_policy'),
+      'retrain_interval': none,
+      'deploy_strategy': 'most_recent',
+      'deploy_metric': none,
+      'deploy_direction': none,
+      'deploy_version': none,
   } -%}
   {%- set options = {} -%}
   {%- for key, default in defaults.items() -%}
@@ -36,6 +45,14 @@
   {%- if options.holdout_size is not number or options.holdout_size < 0 or options.holdout_size >= 1 -%}
     {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': meta.holdout_size must be a "
                                        ~ "fraction in [0, 1), got " ~ options.holdout_size) }}
+  {%- endif -%}
+  {%- if options.split == 'time' and not options.split_column -%}
+    {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': meta.split 'time' needs "
+                                       ~ "meta.split_column, the column that orders rows in time.") }}
+  {%- endif -%}
+  {%- if options.retrain_policy == 'interval' and not options.retrain_interval -%}
+    {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': meta.retrain_policy 'interval' needs "
+                                       ~ "meta.retrain_interval, e.g. '7 days'.") }}
   {%- endif -%}
   {{ return(options) }}
 {%- endmacro %}

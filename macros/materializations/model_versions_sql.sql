@@ -1,20 +1,25 @@
-{#- The rows of an ml_train model's own relation: its versions from the registry, newest marked. -#}
+{#- The rows of an ml_train model's own relation: its versions from the registry, the newest and the deployed one
+    marked. -#}
 {% macro model_versions_sql(relation) -%}
 select
-    model_name,
-    version,
-    version = max(version) over () as is_latest,
-    trained_at,
-    task,
-    algorithm,
-    target_column,
-    training_rows,
-    holdout_rows,
-    metrics,
-    fit_seconds,
-    artifact_sha256,
-    dbt_invocation_id
-from dbt_learn.model_versions
-where model_schema = {{ dbt_learn.sql_string_literal(relation.schema) }}
-  and model_name = {{ dbt_learn.sql_string_literal(relation.identifier) }}
+    v.model_name,
+    v.version,
+    v.version = max(v.version) over () as is_latest,
+    v.version = coalesce(d.version, max(v.version) over ()) as is_deployed,
+    v.trained_at,
+    v.task,
+    v.algorithm,
+    v.target_column,
+    v.training_rows,
+    v.holdout_rows,
+    v.metrics,
+    v.fit_seconds,
+    v.data_fingerprint,
+    v.config_fingerprint,
+    v.artifact_sha256,
+    v.dbt_invocation_id
+from dbt_learn.model_versions as v
+left join dbt_learn.deployed_versions as d using (model_schema, model_name)
+where v.model_schema = {{ dbt_learn.sql_string_literal(relation.schema) }}
+  and v.model_name = {{ dbt_learn.sql_string_literal(relation.identifier) }}
 {%- endmacro %}

@@ -14,14 +14,7 @@
         ~ "dbt_learn install does not allow Python models for role '" ~ target.user ~ "'. Ask the admin to rerun "
         ~ "dbt_learn.install with allow_python_models: true, or write the model as SQL with meta.algorithm.") }}
   {%- endif -%}
-  {%- set spec = {
-      'algorithm': none, 'random_state': options.random_state, 'holdout_size': options.holdout_size,
-      'refit': options.refit, 'threads_per_model': options.threads_per_model,
-      'dbt_threads': dbt_learn.target_threads(),
-      'target': {'name': options.target, 'type': none} if options.target else none,
-      'id_columns': options.id_columns, 'exclude_columns': options.exclude_columns,
-      'invocation_id': invocation_id, 'unique_id': model.unique_id, 'config': options,
-  } -%}
+  {%- set spec = dbt_learn.training_spec(model, options) -%}
   {{ return(dbt_learn.call_runtime(
       "select dbt_learn.train_python(%s, %s, %s::jsonb, %s, %s)::text",
       [this.schema, this.identifier, tojson(spec), code, model.original_file_path])) }}

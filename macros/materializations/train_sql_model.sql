@@ -21,10 +21,11 @@
         ~ "' not found in the training view; its columns are: " ~ column_types.keys() | join(', ')
         ~ ". Fix meta.target or the training SQL.") }}
   {%- endif -%}
-  {%- for column in options.id_columns + options.exclude_columns -%}
+  {%- for column in options.id_columns + options.exclude_columns + ([options.split_column] if options.split_column
+                                                                     else []) -%}
     {%- if column not in column_types -%}
       {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': column '" ~ column ~ "' in "
-          ~ "meta.id_columns/exclude_columns is not in the training view; its columns are: "
+          ~ "meta.id_columns/exclude_columns/split_column is not in the training view; its columns are: "
           ~ column_types.keys() | join(', ')) }}
     {%- endif -%}
   {%- endfor -%}
@@ -35,15 +36,12 @@
   {%- endif -%}
 
   {%- set features = dbt_learn.training_features(model, options, column_types) -%}
-  {%- set spec = {
-      'task': task, 'algorithm': options.algorithm, 'params': options.params,
-      'random_state': options.random_state, 'holdout_size': options.holdout_size, 'refit': options.refit,
-      'threads_per_model': options.threads_per_model, 'dbt_threads': dbt_learn.target_threads(),
-      'target': {'name': target, 'type': column_types.get(target)} if target else none,
-      'features': features, 'id_columns': options.id_columns, 'exclude_columns': options.exclude_columns,
-      'invocation_id': invocation_id, 'unique_id': model.unique_id, 'config': options,
-  } -%}
+  {%- set spec = dbt_learn.training_spec(model, options) -%}
+  {%- do spec.update({'task': task, 'features': features,
+                      'target': {'name': target, 'type': column_types.get(target)} if target else none}) -%}
+  {%- set order_column = options.split_column if options.split == 'time' else none -%}
   {%- set statement = dbt_learn.training_batch_sql(sql, features, target if task != 'clustering' else none,
-                                                   task, options.id_columns) -%}
+                                                   task, options.id_columns, order_column,
+                                                   column_types.get(order_column)) -%}
   {{ return(dbt_learn.call_runtime(statement, [this.schema, this.identifier, tojson(spec)])) }}
 {%- endmacro %}

@@ -1,6 +1,15 @@
 {#- The statement that trains: one aggregate turns the training view into a single bytea of rows (features, then
     the target as float8 or as a class index), and hands it to dbt_learn.train with the spec as parameters. -#}
-{% macro training_batch_sql(sql, features, target, task, id_columns) -%}
+{% macro training_batch_sql(sql, features, target, task, id_columns, order_column=none, order_type=none) -%}
+  {#- split 'time': the ordering column rides along after the features, as epoch seconds for dates and times. -#}
+  {%- set order_bytes = "''::bytea" -%}
+  {%- if order_column -%}
+    {%- set order_value = "t." ~ dbt_learn.quote_identifier(order_column) -%}
+    {%- if order_type.startswith('date') or order_type.startswith('timestamp') -%}
+      {%- set order_value = "extract(epoch from " ~ order_value ~ ")" -%}
+    {%- endif -%}
+    {%- set order_bytes = "coalesce(float8send((" ~ order_value ~ ")::float8), '\\x7ff8000000000000'::bytea)" -%}
+  {%- endif -%}
   {%- set quoted_target = 't.' ~ dbt_learn.quote_identifier(target) if target else none -%}
   {%- if task == 'classification' -%}
     {%- set target_bytes = "int4send((dense_rank() over (order by " ~ quoted_target ~ ") - 1)::int4)" -%}
@@ -32,7 +41,7 @@ from (
             {%- endfor %}
             {{ quoted_target if target else 'null::int' }} as __dbt_learn_target,
             {{ (quoted_target ~ ' is null') if target else 'false' }} as __dbt_learn_target_missing,
-            {{ dbt_learn.feature_bytes_sql(features, 't') }} || {{ target_bytes }} as __dbt_learn_row
+            {{ dbt_learn.feature_bytes_sql(features, 't') }} || {{ order_bytes }} || {{ target_bytes }} as __dbt_learn_row
         from (
 {{ sql | replace('%', '%%') }}
         ) as t

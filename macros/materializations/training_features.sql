@@ -1,7 +1,7 @@
 {#- The feature columns of a SQL model: meta.features, or every column but the target, id and excluded columns.
     Each must be numeric or boolean: they travel to Python as float8. -#}
 {% macro training_features(model, options, column_types) -%}
-  {%- set skipped = [options.target] + options.id_columns + options.exclude_columns -%}
+  {%- set skipped = [options.target, options.split_column] + options.id_columns + options.exclude_columns -%}
   {%- set names = options.features if options.features else column_types.keys() | reject('in', skipped) | list -%}
   {%- if not names -%}
     {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': no feature columns are left after "

@@ -1,10 +1,16 @@
-{#- The registry row ml_score scores with: the pinned version, or the newest one. -#}
+{#- The registry row ml_score scores with: the pinned version, else the deployed one (the newest when the model has
+    never been deployed). -#}
 {% macro trained_version(model, version=none) -%}
   {%- set rows = dbt_learn.fetch_rows(
-      "select version, task, features::text, classes, target_type, id_columns from dbt_learn.model_versions
-       where model_schema = %s and model_name = %s and (%s::int is null or version = %s::int)
-       order by version desc limit 1",
-      [model.schema, model.identifier, version, version]) -%}
+      "select v.version, v.task, v.features::text, v.classes, v.target_type, v.id_columns
+       from dbt_learn.model_versions as v
+       where v.model_schema = %s and v.model_name = %s
+         and v.version = coalesce(%s::int,
+             (select d.version from dbt_learn.deployed_versions as d
+              where d.model_schema = v.model_schema and d.model_name = v.model_name),
+             (select max(w.version) from dbt_learn.model_versions as w
+              where w.model_schema = v.model_schema and w.model_name = v.model_name))",
+      [model.schema, model.identifier, version]) -%}
   {%- if not rows -%}
     {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.identifier ~ "' (schema " ~ model.schema ~ ") has "
         ~ ("no version " ~ version if version is not none else "no trained version yet")

@@ -9,7 +9,8 @@ from .errors import ConfigurationError, DbtLearnError, ModelCodeError, ScoringEr
 from .estimators import build_estimator, resolve_algorithm, short_name, task_of
 from .scoring import copy_rows, predict_batch
 from .serialization import dump, load
-from .training import evaluate, fit_with_holdout
+from .evaluation import METRICS, compute_metrics
+from .training import Fit, fit_with_holdout
 
 __all__ = [
     "__version__",
@@ -21,7 +22,9 @@ __all__ = [
     "build_estimator",
     "copy_rows",
     "dump",
-    "evaluate",
+    "compute_metrics",
+    "Fit",
+    "METRICS",
     "fit_with_holdout",
     "load",
     "predict_batch",

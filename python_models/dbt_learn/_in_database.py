@@ -7,8 +7,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
-import time
 from contextlib import contextmanager
 
 from . import registry, serialization
@@ -16,12 +14,14 @@ from ._transport import decode_float_matrix, decode_training_rows, feature_frame
 from ._version import __version__
 from .errors import ConfigurationError, DbtLearnError, TrainingDataError
 from .estimators import build_estimator, class_path, task_of
+from ._python_fit import evaluate_fitted, frame_features, split_frame
+from ._server_io import copy_into, load_relation
+from .lifecycle import check_lifecycle_options, config_fingerprint, deployment_decision, unchanged_since
 from .python_model import check_estimator, is_fitted, run_model_code
 from .scoring import copy_rows, predict_batch
-from .training import evaluate, fit_with_holdout, frame_training_stats, headline_metric, numeric_training_stats
+from .training import Fit, fit_with_holdout, frame_training_stats, headline_metric, numeric_training_stats
 
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "threadpoolctl")
-_NAN = b"\x7f\xf8\x00\x00\x00\x00\x00\x00"
 
 
 def library_versions():
@@ -89,7 +89,7 @@ def _plain_params(estimator):
 
 @_returns_user_errors
 def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targets, rows, classes):
-    """Fit the configured estimator on the batch a SQL ml_train model sent; returns the new version as JSON."""
+    """Fit the configured estimator on the batch a SQL ml_train model sent; returns the outcome as JSON."""
     spec = json.loads(spec_json)
     target_name = (spec.get("target") or {}).get("name")
     if n_rows == 0:
@@ -104,37 +104,62 @@ def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targ
     task = task_of(estimator)
     if task != spec["task"]:
         raise ConfigurationError(f"model '{model_name}': the algorithm's task changed while training; rerun.")
+    check_lifecycle_options(model_name, spec, task)
     names = [feature["name"] for feature in spec["features"]]
     target_kind = {"classification": "int4", "regression": "float8"}.get(task)
-    X, y = decode_training_rows(rows, n_rows, len(names), target_kind, model=model_name)
-    with _thread_limit(spec):
-        fitted, metrics, fit_seconds, holdout_rows = fit_with_holdout(
-            model_name, estimator, X, y, task, holdout_size=spec.get("holdout_size", 0.2),
-            random_state=spec.get("random_state"), refit=spec.get("refit", True))
-    record = _record(spec, model_schema, model_name, "sql", task, fitted, classes, names, spec["features"],
-                     n_rows, holdout_rows, metrics, fit_seconds, numeric_training_stats(names, X),
-                     hashlib.sha256(rows).hexdigest())
-    return _register(plpy, record, fitted)
+    has_order = spec.get("split") == "time"
+    X, y = decode_training_rows(rows, n_rows, len(names) + has_order, target_kind, model=model_name)
+    order = X[:, -1] if has_order else None
+    X = X[:, :len(names)]
+
+    def fit():
+        with _thread_limit(spec):
+            result = fit_with_holdout(model_name, estimator, X, y, task, class_names=classes,
+                                      **_evaluation_options(spec, order))
+        return result, _record(spec, model_schema, model_name, "sql", task, result, classes, spec["features"],
+                               n_rows, numeric_training_stats(names, X))
+
+    return _train_and_register(plpy, spec, model_schema, model_name, hashlib.sha256(rows).hexdigest(),
+                               config_fingerprint(spec), fit)
 
 
-def _record(spec, model_schema, model_name, language, task, fitted, classes, names, features, n_rows, holdout_rows,
-            metrics, fit_seconds, stats, fingerprint):
+def _evaluation_options(spec, order):
+    return {"holdout_size": spec.get("holdout_size", 0.2), "random_state": spec.get("random_state"),
+            "refit": spec.get("refit", True), "split": spec.get("split") or "auto", "order": order,
+            "cv_folds": spec.get("cv_folds") or 0}
+
+
+def _record(spec, model_schema, model_name, language, task, result, classes, features, n_rows, stats):
     target = spec.get("target") or {}
     return {
         "model_schema": model_schema, "model_name": model_name, "language": language, "task": task,
-        "algorithm": class_path(type(fitted)), "params": _plain_params(fitted),
+        "algorithm": class_path(type(result.estimator)), "params": _plain_params(result.estimator),
         "target_column": target.get("name"), "target_type": target.get("type"), "classes": classes,
         "id_columns": spec.get("id_columns") or [], "features": features, "training_rows": n_rows,
-        "holdout_rows": holdout_rows, "metrics": metrics, "fit_seconds": fit_seconds, "training_stats": stats,
-        "data_fingerprint": fingerprint, "library_versions": library_versions(),
+        "holdout_rows": result.holdout_rows, "metrics": result.metrics, "fit_seconds": result.fit_seconds or 0.0,
+        "training_stats": stats, "evaluation": result.evaluation, "library_versions": library_versions(),
         "dbt_invocation_id": spec.get("invocation_id"), "dbt_unique_id": spec.get("unique_id"),
-        "config": spec.get("config") or {}, "feature_names": names,
+        "config": spec.get("config") or {},
     }
 
 
-def _register(plpy, record, fitted):
-    artifact, sha256 = serialization.dump(fitted, record["model_name"])
-    record.update(artifact_sha256=sha256, artifact_bytes=len(artifact))
+def _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_, fit):
+    """The retrain policy, then fit, register and deploy; every path reports what it did as JSON."""
+    if spec.get("deploy_strategy") == "pinned" and not registry.version_exists(
+            plpy, model_schema, model_name, spec["deploy_version"]):
+        raise ConfigurationError(f"model '{model_name}': meta.deploy_version {spec['deploy_version']} does not exist "
+                                 f"yet; pin a trained version or use deploy_strategy 'most_recent'.")
+    if (spec.get("retrain_policy") or "on_change") == "on_change" and not spec.get("force"):
+        reason = unchanged_since(registry.latest_version(plpy, model_schema, model_name), data_fingerprint,
+                                 config_fingerprint_)
+        if reason:
+            deployment = _deploy(plpy, spec, model_schema, model_name, None, None)
+            return json.dumps({"skipped": True, "reason": reason, "deployment": deployment})
+    serving_before = registry.deployed_version(plpy, model_schema, model_name)
+    result, record = fit()
+    artifact, sha256 = serialization.dump(result.estimator, model_name)
+    record.update(artifact_sha256=sha256, artifact_bytes=len(artifact), data_fingerprint=data_fingerprint,
+                  config_fingerprint=config_fingerprint_)
     version = registry.register_version(plpy, record, artifact)
     headline = headline_metric(record["task"])
     return json.dumps({
@@ -142,7 +167,20 @@ def _register(plpy, record, fitted):
         "training_rows": record["training_rows"], "holdout_rows": record["holdout_rows"],
         "fit_seconds": record["fit_seconds"], "metrics": record["metrics"], "headline_metric": headline,
         "headline_value": record["metrics"].get(headline), "artifact_sha256": sha256,
+        "deployment": _deploy(plpy, spec, model_schema, model_name, version, record["metrics"], serving_before),
     })
+
+
+def _deploy(plpy, spec, model_schema, model_name, new_version, new_metrics, serving_before=None):
+    """Apply the deployment strategy; ``serving_before`` is what served before the new version existed."""
+    if new_version is None:
+        serving_before = registry.deployed_version(plpy, model_schema, model_name)
+    version, strategy, reason = deployment_decision(spec, new_version, new_metrics, serving_before)
+    if version is not None:
+        registry.deploy(plpy, model_schema, model_name, version, strategy, reason)
+    serving = registry.deployed_version(plpy, model_schema, model_name)
+    return {"deployed_version": serving[0] if serving else None, "strategy": strategy, "reason": reason,
+            "deployed_new": version is not None and version == new_version}
 
 
 @_returns_user_errors
@@ -152,11 +190,12 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
     returned, frames_loaded = run_model_code(model_name, code, filename, lambda r: load_relation(plpy, r))
     estimator = check_estimator(model_name, filename, returned)
     task = task_of(estimator)
+    check_lifecycle_options(model_name, spec, task)
     target_name = (spec.get("target") or {}).get("name")
     frame = frames_loaded[-1] if frames_loaded else None
     X = y = None
     if frame is not None and (target_name or task == "clustering"):
-        X, y = _split_frame(model_name, frame, target_name, spec)
+        X, y = split_frame(model_name, frame, target_name, spec)
     fitted_by_code = is_fitted(estimator)
     if not fitted_by_code and X is None:
         raise ConfigurationError(
@@ -165,106 +204,38 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
             f"in the model code.")
     if not fitted_by_code and len(X) == 0:
         raise TrainingDataError(f"model '{model_name}': the training view returned no rows.")
-    with _thread_limit(spec):
-        if fitted_by_code:
-            fitted, holdout_rows, fit_seconds = estimator, 0, None
-            if X is not None and hasattr(fitted, "feature_names_in_"):
-                X = X[[name for name in fitted.feature_names_in_ if name in X.columns]]
-            metrics = _evaluate_fitted(model_name, task, fitted, X, y)
-        else:
-            fitted, metrics, fit_seconds, holdout_rows = fit_with_holdout(
-                model_name, estimator, X, y, task, holdout_size=spec.get("holdout_size", 0.2),
-                random_state=spec.get("random_state"), refit=spec.get("refit", True))
-    names = [str(name) for name in getattr(fitted, "feature_names_in_", X.columns if X is not None else [])]
-    features = _frame_features(model_name, names, frame)
-    classes = [str(label) for label in fitted.classes_] if task == "classification" else None
-    if target_name and frame is not None:
-        spec["target"]["type"] = frame.attrs["pg_types"].get(target_name)
-    fingerprint = hashlib.sha256(code.encode())
-    if X is not None:
-        import pandas as pd
-        fingerprint.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
-    record = _record(spec, model_schema, model_name, "python", task, fitted, classes, names, features,
-                     0 if X is None else len(X), holdout_rows, metrics, fit_seconds or 0.0,
-                     frame_training_stats(X) if X is not None else {}, fingerprint.hexdigest())
-    return _register(plpy, record, fitted)
+    if fitted_by_code and X is not None and hasattr(estimator, "feature_names_in_"):
+        X = X[[name for name in estimator.feature_names_in_ if name in X.columns]]
+    order = None
+    if spec.get("split") == "time" and X is not None:
+        if spec.get("split_column") not in frame.columns:
+            raise ConfigurationError(f"model '{model_name}': meta.split_column '{spec.get('split_column')}' is not "
+                                     f"in the frame dbt.ref() returned.")
+        order = frame[spec["split_column"]].rank(method="first").to_numpy()
+        X = X.drop(columns=[spec["split_column"]], errors="ignore")
 
+    def fit():
+        with _thread_limit(spec):
+            if fitted_by_code:
+                result = Fit(estimator, evaluate_fitted(model_name, task, estimator, X, y), None, 0,
+                             {"split": "none (fitted by the model code)"})
+            else:
+                result = fit_with_holdout(model_name, estimator, X, y, task, **_evaluation_options(spec, order))
+        names = [str(n) for n in getattr(result.estimator, "feature_names_in_", X.columns if X is not None else [])]
+        classes = [str(label) for label in result.estimator.classes_] if task == "classification" else None
+        if target_name and frame is not None:
+            spec["target"]["type"] = frame.attrs["pg_types"].get(target_name)
+        return result, _record(spec, model_schema, model_name, "python", task, result, classes,
+                               frame_features(model_name, names, frame), 0 if X is None else len(X),
+                               frame_training_stats(X) if X is not None else {})
 
-def _evaluate_fitted(model, task, fitted, X, y):
-    # No holdout exists for an estimator the model code fitted itself: score it on the rows dbt.ref() loaded.
-    if X is None or not len(X):
-        return {}
-    try:
-        metrics = evaluate(task, fitted, X, y)
-    except ValueError as exc:
-        raise TrainingDataError(f"model '{model}': the fitted estimator cannot predict the training view: {exc}")
-    return {**metrics, "evaluated_on": "training rows (the model code fitted the estimator)"}
-
-
-def _split_frame(model, frame, target_name, spec):
-    if target_name and target_name not in frame.columns:
-        raise TrainingDataError(
-            f"model '{model}': target column '{target_name}' is not in the frame dbt.ref() returned; its columns "
-            f"are: {', '.join(map(str, frame.columns))}.")
-    dropped = [c for c in [target_name, *(spec.get("id_columns") or []), *(spec.get("exclude_columns") or [])]
-               if c and c in frame.columns]
-    y = frame[target_name].to_numpy() if target_name else None
-    if y is not None and frame[target_name].isna().any():
-        raise TrainingDataError(
-            f"model '{model}': target column '{target_name}' has NULLs; filter them out in the training view.")
-    return frame.drop(columns=dropped), y
-
-
-def _frame_features(model, names, frame):
-    pg_types = frame.attrs.get("pg_types", {}) if frame is not None else {}
-    numeric_categories = frame.attrs.get("numeric_columns", set()) if frame is not None else set()
+    data_fingerprint = hashlib.sha256()
     if frame is not None:
-        missing = [name for name in names if name not in pg_types]
-        if missing:
-            raise ConfigurationError(
-                f"model '{model}': the estimator expects features {missing} that the training view does not have.")
-    return [{"name": name, "type": pg_types.get(name, "double precision"),
-             "kind": "numeric" if name in numeric_categories or frame is None else "categorical"} for name in names]
+        import pandas as pd
 
-
-def load_relation(plpy, relation_name):
-    """``dbt.ref()`` for Python models: a relation as a pandas DataFrame, numeric columns moved as binary."""
-    import numpy as np
-    import pandas as pd
-
-    oid = plpy.execute(plpy.prepare("select $1::regclass::oid as oid", ["text"]), [relation_name])[0]["oid"]
-    columns = plpy.execute(plpy.prepare(
-        "select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, t.typcategory as category, "
-        "quote_ident(a.attname) as quoted from pg_attribute a join pg_type t on t.oid = a.atttypid "
-        "where a.attrelid = $1 and a.attnum > 0 and not a.attisdropped order by a.attnum", ["oid"]), [oid])
-    qualified = plpy.execute(plpy.prepare(
-        "select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as q from pg_class c "
-        "join pg_namespace n on n.oid = c.relnamespace where c.oid = $1", ["oid"]), [oid])[0]["q"]
-    numeric = [c for c in columns if c["category"] in ("N", "B")]
-    other = [c for c in columns if c["category"] not in ("N", "B")]
-    nan = "'\\x7ff8000000000000'::bytea"
-    parts = [f"coalesce(float8send({c['quoted']}::{'int::' if c['category'] == 'B' else ''}float8), {nan})"
-             for c in numeric]
-    select = ["count(*) as n_rows",
-              f"string_agg({' || '.join(parts)}, ''::bytea) as numeric" if parts else "null::bytea as numeric"]
-    select += [f"array_agg({c['quoted']}::text) as c{i}" for i, c in enumerate(other)]
-    row = plpy.execute(f"select {', '.join(select)} from {qualified}")[0]
-    n_rows = row["n_rows"]
-    matrix = decode_float_matrix(row["numeric"], n_rows, len(numeric), model=relation_name)
-    data = {}
-    for i, column in enumerate(numeric):
-        values = matrix[:, i]
-        if column["category"] == "B" and not np.isnan(values).any():
-            values = values.astype(bool)
-        elif column["type"] in ("smallint", "integer", "bigint") and not np.isnan(values).any():
-            values = values.astype(np.int64)
-        data[column["name"]] = values
-    for i, column in enumerate(other):
-        data[column["name"]] = pd.Series(row[f"c{i}"] or [], dtype=object)
-    frame = pd.DataFrame({c["name"]: data[c["name"]] for c in columns})
-    frame.attrs["pg_types"] = {c["name"]: c["type"] for c in columns}
-    frame.attrs["numeric_columns"] = {c["name"] for c in numeric}
-    return frame
+        data_fingerprint.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+    return _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint.hexdigest(),
+                               config_fingerprint(spec, code), fit)
 
 
 _temp_tables = 0
@@ -292,26 +263,5 @@ def predict_into_temp(plpy, model_schema, model_name, version, n_rows, features,
         with _thread_limit(json.loads(options_json or "{}")):
             prediction, class_index, probabilities = predict_batch(
                 model_name, estimator, X, meta["task"], [f["name"] for f in meta["features"]])
-        _copy_into(plpy, table, copy_rows(n_rows, prediction, class_index, probabilities))
+        copy_into(plpy, table, copy_rows(n_rows, prediction, class_index, probabilities))
         return table
-
-
-def _copy_into(plpy, table, payload):
-    # A server-side file read by COPY in this same backend: the fastest set-based way back (see the bulk-data note).
-    # /dev/shm keeps it in memory; it can be small in containers, so a full one falls back to the temp directory.
-    directories = [d for d in ("/dev/shm", tempfile.gettempdir()) if os.access(d, os.W_OK)]
-    for attempt, directory in enumerate(directories, 1):
-        handle, path = tempfile.mkstemp(prefix="dbt_learn_", suffix=".copy", dir=directory)
-        try:
-            try:
-                with os.fdopen(handle, "wb") as file:
-                    file.write(payload)
-            except OSError:
-                if attempt == len(directories):
-                    raise
-                continue
-            plpy.execute(f"copy pg_temp.{plpy.quote_ident(table)} from {plpy.quote_literal(path)} "
-                         f"with (format binary)")
-            return
-        finally:
-            os.unlink(path)

@@ -32,6 +32,7 @@ _VERSION_COLUMNS = (
     ("holdout_rows", "int8"), ("metrics", "jsonb"), ("fit_seconds", "float8"), ("training_stats", "jsonb"),
     ("data_fingerprint", "text"), ("library_versions", "jsonb"), ("artifact_sha256", "text"),
     ("artifact_bytes", "int8"), ("dbt_invocation_id", "text"), ("dbt_unique_id", "text"), ("config", "jsonb"),
+    ("config_fingerprint", "text"), ("evaluation", "jsonb"),
 )
 _INSERT_VERSION = "insert into dbt_learn.model_versions ({}) values ({})".format(
     ", ".join(column for column, _ in _VERSION_COLUMNS),
@@ -110,3 +111,43 @@ def load_version(plpy, schema, name, version):
     estimator = serialization.load(artifact, meta["artifact_sha256"], name)
     _estimators[key] = (meta["artifact_sha256"], estimator)
     return estimator, meta
+
+
+def latest_version(plpy, schema, name):
+    """The newest version's number, fingerprints and training time, or None."""
+    rows = plpy.execute(_plan(
+        plpy,
+        "select version, data_fingerprint, config_fingerprint, trained_at from dbt_learn.model_versions "
+        "where model_schema = $1 and model_name = $2 order by version desc limit 1",
+        ["text", "text"],
+    ), [schema, name])
+    return dict(rows[0]) if rows else None
+
+
+def deployed_version(plpy, schema, name):
+    """``(version, metrics)`` of the serving version: the last deployment, else the newest version; or None."""
+    rows = plpy.execute(_plan(
+        plpy,
+        "select v.version, v.metrics from dbt_learn.model_versions v "
+        "left join dbt_learn.deployed_versions d using (model_schema, model_name) "
+        "where v.model_schema = $1 and v.model_name = $2 and v.version = coalesce(d.version, "
+        "(select max(version) from dbt_learn.model_versions where model_schema = $1 and model_name = $2))",
+        ["text", "text"],
+    ), [schema, name])
+    return (rows[0]["version"], json.loads(rows[0]["metrics"])) if rows else None
+
+
+def version_exists(plpy, schema, name, version):
+    return bool(plpy.execute(_plan(
+        plpy, "select 1 from dbt_learn.model_versions where model_schema = $1 and model_name = $2 and version = $3",
+        ["text", "text", "int4"]), [schema, name, version]))
+
+
+def deploy(plpy, schema, name, version, strategy, reason):
+    """Record a deployment through dbt_learn.deploy (which checks the caller and the version)."""
+    answer = json.loads(plpy.execute(_plan(
+        plpy, "select dbt_learn.deploy($1, $2, $3, $4, $5)::text as answer", ["text", "text", "int4", "text", "text"]),
+        [schema, name, version, strategy, reason])[0]["answer"])
+    if "error" in answer:
+        raise ScoringError(answer["error"])
+    return answer

@@ -1,96 +1,55 @@
-"""Fitting an estimator with a holdout evaluation, and the statistics recorded with each version."""
+"""Fitting an estimator: evaluate on a holdout (and optionally k folds), then refit on every row; and the
+per-feature statistics recorded with each version as the drift baseline."""
 
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import TrainingDataError
-
-
-def holdout_split(model, X, y, task, holdout_size, random_state):
-    """Split rows into fit and holdout parts; stratified for classification when every class has two rows."""
-    from sklearn.model_selection import train_test_split
-
-    n_rows = len(X)
-    if not holdout_size:
-        return X, None, y, None
-    if n_rows < 2:
-        raise TrainingDataError(
-            f"model '{model}': {n_rows} training row is too few for a holdout split; add rows or set "
-            f"meta.holdout_size to 0."
-        )
-    stratify = None
-    if task == "classification" and y is not None:
-        _, counts = np.unique(y, return_counts=True)
-        n_holdout = int(np.ceil(holdout_size * n_rows)) if holdout_size < 1 else int(holdout_size)
-        if counts.min() >= 2 and n_holdout >= len(counts) and n_rows - n_holdout >= len(counts):
-            stratify = y
-    if y is None:
-        X_fit, X_holdout = train_test_split(X, test_size=holdout_size, random_state=random_state)
-        return X_fit, X_holdout, None, None
-    X_fit, X_holdout, y_fit, y_holdout = train_test_split(
-        X, y, test_size=holdout_size, random_state=random_state, stratify=stratify
-    )
-    return X_fit, X_holdout, y_fit, y_holdout
-
-
-def evaluate(task, estimator, X, y):
-    """Holdout metrics by task, computed with sklearn.metrics."""
-    from sklearn import metrics
-
-    if X is None or len(X) == 0:
-        return {}
-    if task == "regression":
-        predicted = estimator.predict(X)
-        return {
-            "r2": float(metrics.r2_score(y, predicted)) if len(y) > 1 else None,
-            "mae": float(metrics.mean_absolute_error(y, predicted)),
-            "rmse": float(metrics.root_mean_squared_error(y, predicted)),
-        }
-    if task == "classification":
-        predicted = estimator.predict(X)
-        return {
-            "accuracy": float(metrics.accuracy_score(y, predicted)),
-            "balanced_accuracy": float(metrics.balanced_accuracy_score(y, predicted)),
-            "f1_macro": float(metrics.f1_score(y, predicted, average="macro")),
-        }
-    if task == "clustering":
-        labels = estimator.predict(X) if hasattr(estimator, "predict") else None
-        if labels is None or len(np.unique(labels)) < 2:
-            return {}
-        return {"silhouette": float(metrics.silhouette_score(X, labels))}
-    return {}
+from .evaluation import HEADLINE, compute_metrics, cross_validate_scores, split_rows, take
 
 
 def headline_metric(task):
     """The one holdout score shown in logs and summaries."""
-    return {"regression": "r2", "classification": "accuracy", "clustering": "silhouette"}.get(task)
+    return HEADLINE.get(task)
 
 
-def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_state=None, refit=True):
-    """Fit on the fit split, score on the holdout, then (by default) refit a fresh clone on every row.
+@dataclass
+class Fit:
+    estimator: object
+    metrics: dict
+    fit_seconds: float
+    holdout_rows: int
+    evaluation: dict = field(default_factory=dict)
 
-    Returns ``(fitted_estimator, metrics, fit_seconds, holdout_rows)``; fit_seconds is the time of the final fit.
-    """
+
+def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_state=None, refit=True,
+                     split="auto", order=None, cv_folds=0, class_names=None):
+    """Fit on the fit rows, score the holdout, cross-validate if asked, then (by default) refit on every row."""
     from sklearn.base import clone
 
-    X_fit, X_holdout, y_fit, y_holdout = holdout_split(model, X, y, task, holdout_size, random_state)
+    n_rows = len(X)
+    fit_rows, holdout = split_rows(model, y, task, n_rows, holdout_size=holdout_size, random_state=random_state,
+                                   split=split, order=order, class_names=class_names)
+    y_part = (lambda index: None) if y is None else (lambda index: np.asarray(y)[index])
     evaluated = clone(estimator)
-    started = time.perf_counter()
-    _fit(model, evaluated, X_fit, y_fit)
-    fit_seconds = time.perf_counter() - started
-    metrics = evaluate(task, evaluated, X_holdout, y_holdout)
+    fit_seconds = _timed_fit(model, evaluated, take(X, fit_rows), y_part(fit_rows))
+    metrics = {} if holdout is None else compute_metrics(task, evaluated, take(X, holdout), y_part(holdout))
+    evaluation = {"split": split, "holdout_size": holdout_size, "holdout_rows": 0 if holdout is None else len(holdout),
+                  "refit": bool(refit and holdout is not None), "cv_folds": cv_folds or 0}
+    if cv_folds:
+        evaluation["cv"] = cross_validate_scores(clone(estimator), X, y, task, folds=cv_folds, split=split,
+                                                 random_state=random_state, order=order)
     final = evaluated
-    if refit and X_holdout is not None:
+    if refit and holdout is not None:
         final = clone(estimator)
-        started = time.perf_counter()
-        _fit(model, final, X, y)
-        fit_seconds = time.perf_counter() - started
-    holdout_rows = 0 if X_holdout is None else len(X_holdout)
-    return final, metrics, fit_seconds, holdout_rows
+        fit_seconds = _timed_fit(model, final, X, y)
+    return Fit(final, metrics, fit_seconds, evaluation["holdout_rows"], evaluation)
 
 
-def _fit(model, estimator, X, y):
+def _timed_fit(model, estimator, X, y):
+    started = time.perf_counter()
     try:
         if y is None:
             estimator.fit(X)
@@ -105,33 +64,41 @@ def _fit(model, estimator, X, y):
                 f"handles missing values such as hist_gradient_boosting_classifier/_regressor. ({message})"
             ) from None
         raise TrainingDataError(f"model '{model}': {type(estimator).__name__}.fit failed: {message}") from None
+    return time.perf_counter() - started
+
+
+_QUANTILES = np.linspace(0, 1, 11)
+_MAX_CATEGORIES = 50
 
 
 def numeric_training_stats(names, X):
-    """Per-feature count, nulls, mean, std, min and max of a float matrix (NaN meaning NULL)."""
+    """Per feature: count, nulls, mean, std, min, max, decile bin edges and the share of rows in each bin."""
     stats = {}
     for index, name in enumerate(names):
         column = X[:, index]
         present = column[~np.isnan(column)]
-        stats[name] = {
-            "count": int(column.shape[0]),
-            "nulls": int(column.shape[0] - present.shape[0]),
-            "mean": float(present.mean()) if present.size else None,
-            "std": float(present.std()) if present.size else None,
-            "min": float(present.min()) if present.size else None,
-            "max": float(present.max()) if present.size else None,
-        }
+        entry = {"count": int(column.shape[0]), "nulls": int(column.shape[0] - present.shape[0]),
+                 "mean": None, "std": None, "min": None, "max": None, "quantiles": None, "frequencies": None}
+        if present.size:
+            edges = np.unique(np.quantile(present, _QUANTILES))
+            counts = np.histogram(present, bins=edges)[0] if len(edges) > 1 else np.array([present.size])
+            entry.update(mean=float(present.mean()), std=float(present.std()), min=float(present.min()),
+                         max=float(present.max()), quantiles=edges.tolist(),
+                         frequencies=(counts / present.size).tolist())
+        stats[name] = entry
     return stats
 
 
 def frame_training_stats(frame):
-    """The same statistics for a pandas DataFrame; text columns get count, nulls and distinct values."""
+    """The same for a pandas DataFrame; text columns get count, nulls, distinct values and category shares."""
     stats = {}
     for name in frame.columns:
         column = frame[name]
         if column.dtype.kind in "biuf":
             stats.update(numeric_training_stats([name], column.to_numpy(dtype=np.float64, na_value=np.nan)[:, None]))
         else:
+            shares = column.astype(str).where(column.notna()).value_counts(normalize=True, dropna=True)
             stats[name] = {"count": int(len(column)), "nulls": int(column.isna().sum()),
-                           "distinct": int(column.nunique())}
+                           "distinct": int(column.nunique()),
+                           "categories": {str(k): float(v) for k, v in shares.head(_MAX_CATEGORIES).items()}}
     return stats

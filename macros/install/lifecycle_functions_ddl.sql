@@ -1,0 +1,100 @@
+{#- Deployment, rollback and purge: plain SQL work, so plpgsql. Each returns jsonb, {"error": ...} for a user
+    mistake (the macros raise it as a dbt error), and checks that the calling role may create in the model's schema. -#}
+{% macro lifecycle_functions_ddl() -%}
+create or replace function dbt_learn.may_change_model(model_schema text) returns boolean
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+    select coalesce((select has_schema_privilege(session_user, n.oid, 'CREATE')
+                     from pg_namespace n where n.nspname = model_schema), false)
+$$;
+
+create or replace function dbt_learn.deploy(
+    model_schema text, model_name text, model_version integer, strategy text, reason text
+) returns jsonb
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    known text;
+    current_version integer;
+begin
+    if not dbt_learn.may_change_model(model_schema) then
+        return jsonb_build_object('error', format('model ''%s'': role %s cannot deploy in schema %s (it needs CREATE '
+            'on the schema).', model_name, session_user, model_schema));
+    end if;
+    perform pg_advisory_xact_lock(hashtextextended('dbt_learn.model:' || model_schema || '.' || model_name, 0));
+    if not exists (select 1 from dbt_learn.model_versions v where v.model_schema = deploy.model_schema
+                   and v.model_name = deploy.model_name and v.version = model_version) then
+        select string_agg(v.version::text, ', ' order by v.version) into known from dbt_learn.model_versions v
+        where v.model_schema = deploy.model_schema and v.model_name = deploy.model_name;
+        return jsonb_build_object('error', format('model ''%s'' has no version %s to deploy; its versions are: %s.',
+            model_name, model_version, coalesce(known, 'none (train it first)')));
+    end if;
+    select d.version into current_version from dbt_learn.deployed_versions d
+    where d.model_schema = deploy.model_schema and d.model_name = deploy.model_name;
+    if current_version is distinct from model_version then
+        insert into dbt_learn.deployments (model_schema, model_name, version, strategy, reason)
+        values (model_schema, model_name, model_version, strategy, reason);
+    end if;
+    return jsonb_build_object('deployed_version', model_version, 'previous_version', current_version,
+                              'changed', current_version is distinct from model_version);
+end $$;
+
+create or replace function dbt_learn.rollback(model_schema text, model_name text, reason text) returns jsonb
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    current_version integer;
+    earlier integer;
+begin
+    select coalesce(d.version, (select max(v.version) from dbt_learn.model_versions v
+                                where v.model_schema = rollback.model_schema and v.model_name = rollback.model_name))
+    into current_version
+    from (select 1) as one
+    left join dbt_learn.deployed_versions d
+        on d.model_schema = rollback.model_schema and d.model_name = rollback.model_name;
+    if current_version is null then
+        return jsonb_build_object('error', format('model ''%s'' has no trained version; nothing to roll back.',
+                                                  model_name));
+    end if;
+    select max(v.version) into earlier from dbt_learn.model_versions v
+    where v.model_schema = rollback.model_schema and v.model_name = rollback.model_name
+      and v.version < current_version;
+    if earlier is null then
+        return jsonb_build_object('error', format('model ''%s'': version %s is the earliest version; there is no '
+            'earlier version to roll back to.', model_name, current_version));
+    end if;
+    return dbt_learn.deploy(model_schema, model_name, earlier, 'rollback',
+                            coalesce(reason, format('rolled back from version %s', current_version)));
+end $$;
+
+create or replace function dbt_learn.purge_versions(model_schema text, model_name text, keep_last integer)
+returns jsonb
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    purged integer[];
+begin
+    if not dbt_learn.may_change_model(model_schema) then
+        return jsonb_build_object('error', format('model ''%s'': role %s cannot purge in schema %s.', model_name,
+                                                  session_user, model_schema));
+    end if;
+    if keep_last is null or keep_last < 1 then
+        return jsonb_build_object('error', 'keep_last must be at least 1.');
+    end if;
+    -- Never the deployed version, nor the newest keep_last ones.
+    select coalesce(array_agg(v.version order by v.version), '{}') into purged from dbt_learn.model_versions v
+    where v.model_schema = purge_versions.model_schema and v.model_name = purge_versions.model_name
+      and v.version not in (select w.version from dbt_learn.model_versions w
+                            where w.model_schema = purge_versions.model_schema
+                              and w.model_name = purge_versions.model_name
+                            order by w.version desc limit keep_last)
+      and v.version is distinct from (select d.version from dbt_learn.deployed_versions d
+                                      where d.model_schema = purge_versions.model_schema
+                                        and d.model_name = purge_versions.model_name);
+    perform set_config('dbt_learn.purging', 'on', true);
+    delete from dbt_learn.deployments d where d.model_schema = purge_versions.model_schema
+        and d.model_name = purge_versions.model_name and d.version = any(purged);
+    delete from dbt_learn.model_artifacts a where a.model_schema = purge_versions.model_schema
+        and a.model_name = purge_versions.model_name and a.version = any(purged);
+    delete from dbt_learn.model_versions v where v.model_schema = purge_versions.model_schema
+        and v.model_name = purge_versions.model_name and v.version = any(purged);
+    perform set_config('dbt_learn.purging', 'off', true);
+    return jsonb_build_object('purged_versions', to_jsonb(purged));
+end $$;
+{%- endmacro %}

@@ -1,0 +1,158 @@
+"""How a version is evaluated: the holdout split, the metrics of each task, and optional k-fold cross-validation.
+
+Metric names are this package's public vocabulary (meta.deploy_metric, the ml_metric_threshold test), so each task's
+list is fixed here; every value comes from sklearn.metrics.
+"""
+
+import numpy as np
+
+from .errors import ConfigurationError, TrainingDataError
+
+METRICS = {
+    "regression": ("r2", "mae", "rmse", "mape"),
+    "classification": ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
+                       "f1_weighted", "roc_auc", "roc_auc_ovr", "log_loss"),
+    "clustering": ("silhouette",),
+}
+LOWER_IS_BETTER = frozenset({"mae", "rmse", "mape", "log_loss"})
+HEADLINE = {"regression": "r2", "classification": "accuracy", "clustering": "silhouette"}
+SPLITS = ("auto", "random", "stratified", "time")
+# The sklearn scorers cross-validation reports, per task (negated errors are turned back into errors).
+_CV_SCORERS = {
+    "regression": {"r2": "r2", "rmse": "neg_root_mean_squared_error"},
+    "classification": {"accuracy": "accuracy", "f1_macro": "f1_macro"},
+}
+
+
+def check_metric(model, task, metric, option):
+    """Refuse a metric name the task does not produce, listing those it does."""
+    if metric not in METRICS.get(task, ()):
+        raise ConfigurationError(
+            f"model '{model}': {option} '{metric}' is not a {task} metric; {task} metrics are: "
+            f"{', '.join(METRICS.get(task, ()))}."
+        )
+
+
+def is_better(candidate, incumbent, lower_is_better):
+    """Whether a metric value beats another; a missing incumbent is always beaten, a missing candidate never wins."""
+    if candidate is None:
+        return False
+    if incumbent is None:
+        return True
+    return candidate < incumbent if lower_is_better else candidate > incumbent
+
+
+def take(X, index):
+    """Rows of an array or a DataFrame by position."""
+    return X.iloc[index] if hasattr(X, "iloc") else X[index]
+
+
+def split_rows(model, y, task, n_rows, *, holdout_size, random_state, split="auto", order=None,
+               class_names=None):
+    """Positions of the fit rows and the holdout rows (None when holdout_size is 0).
+
+    ``class_names`` turns class indexes (how SQL models send a target) back into labels for messages.
+    """
+    from sklearn.model_selection import train_test_split
+
+    positions = np.arange(n_rows)
+    if not holdout_size:
+        return positions, None
+    if split not in SPLITS:
+        raise ConfigurationError(f"model '{model}': meta.split '{split}' is unknown; use one of {', '.join(SPLITS)}.")
+    if n_rows < 2:
+        raise TrainingDataError(f"model '{model}': {n_rows} training row is too few for a holdout; add rows or set "
+                                f"meta.holdout_size to 0.")
+    n_holdout = int(np.ceil(holdout_size * n_rows))
+    if split == "time":
+        ranked = np.argsort(order, kind="stable")
+        return np.sort(ranked[:n_rows - n_holdout]), np.sort(ranked[n_rows - n_holdout:])
+    stratify = None
+    if split in ("auto", "stratified") and task == "classification":
+        labels, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
+        feasible = counts.min() >= 2 and len(labels) <= min(n_holdout, n_rows - n_holdout)
+        if feasible:
+            stratify = y
+        elif split == "stratified":
+            rare = labels[counts.argmin()]
+            rare = class_names[int(rare)] if class_names is not None else rare
+            raise TrainingDataError(
+                f"model '{model}': meta.split 'stratified' needs at least 2 rows of every class in each part; class "
+                f"'{rare}' has {counts.min()} row(s) among {n_rows}. Add rows, use split 'random', or drop the class."
+            )
+    elif split == "stratified":
+        raise ConfigurationError(f"model '{model}': meta.split 'stratified' applies to classifiers only.")
+    fit, holdout = train_test_split(positions, test_size=n_holdout, random_state=random_state, stratify=stratify)
+    return np.sort(fit), np.sort(holdout)
+
+
+def compute_metrics(task, estimator, X, y):
+    """Every metric of the task that is defined on these rows (a holdout with one class has no roc_auc)."""
+    from sklearn import metrics
+
+    if X is None or len(X) == 0:
+        return {}
+    results = {}
+
+    def record(name, compute):
+        try:
+            value = compute()
+        except (ValueError, TypeError):
+            return
+        results[name] = value if not isinstance(value, (float, np.floating)) else float(value)
+
+    if task == "regression":
+        predicted = estimator.predict(X)
+        if len(y) > 1:
+            record("r2", lambda: metrics.r2_score(y, predicted))
+        record("mae", lambda: metrics.mean_absolute_error(y, predicted))
+        record("rmse", lambda: metrics.root_mean_squared_error(y, predicted))
+        record("mape", lambda: metrics.mean_absolute_percentage_error(y, predicted))
+    elif task == "classification":
+        predicted = estimator.predict(X)
+        classes = estimator.classes_
+        record("accuracy", lambda: metrics.accuracy_score(y, predicted))
+        record("balanced_accuracy", lambda: metrics.balanced_accuracy_score(y, predicted))
+        for average in ("macro", "weighted"):
+            record(f"f1_{average}", lambda: metrics.f1_score(y, predicted, average=average, zero_division=0))
+        record("precision_macro", lambda: metrics.precision_score(y, predicted, average="macro", zero_division=0))
+        record("recall_macro", lambda: metrics.recall_score(y, predicted, average="macro", zero_division=0))
+        if hasattr(estimator, "predict_proba"):
+            proba = estimator.predict_proba(X)
+            if len(classes) == 2:
+                record("roc_auc", lambda: metrics.roc_auc_score(np.asarray(y) == classes[1], proba[:, 1]))
+            else:
+                record("roc_auc_ovr", lambda: metrics.roc_auc_score(y, proba, multi_class="ovr", labels=classes))
+            record("log_loss", lambda: metrics.log_loss(y, proba, labels=classes))
+        record("confusion_matrix", lambda: metrics.confusion_matrix(y, predicted, labels=classes).tolist())
+    elif task == "clustering":
+        labels = estimator.predict(X) if hasattr(estimator, "predict") else estimator.labels_
+        found, counts = np.unique(labels, return_counts=True)
+        results["cluster_sizes"] = {str(label): int(count) for label, count in zip(found, counts)}
+        if 1 < len(found) < len(X):
+            record("silhouette", lambda: metrics.silhouette_score(X, labels))
+    return results
+
+
+def cross_validate_scores(estimator, X, y, task, *, folds, split, random_state, order=None):
+    """Mean and standard deviation of the task's main metrics over k folds (time-ordered folds for split 'time')."""
+    from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit, cross_validate
+
+    scorers = _CV_SCORERS.get(task)
+    if not folds or scorers is None:
+        return {}
+    if split == "time":
+        ranked = np.argsort(order, kind="stable")
+        X, y = take(X, ranked), np.asarray(y)[ranked]
+        splitter = TimeSeriesSplit(n_splits=folds)
+    elif task == "classification" and np.unique(np.asarray(y).astype(str), return_counts=True)[1].min() >= folds:
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+    else:
+        splitter = KFold(n_splits=folds, shuffle=True, random_state=random_state)
+    scores = cross_validate(estimator, X, y, cv=splitter, scoring=scorers)
+    results = {}
+    for name in scorers:
+        values = scores[f"test_{name}"]
+        values = -values if scorers[name].startswith("neg_") else values
+        results[name] = {"mean": float(np.mean(values)), "std": float(np.std(values)), "folds": folds}
+    return results

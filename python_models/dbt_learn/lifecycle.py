@@ -1,0 +1,77 @@
+"""When to retrain and which version to deploy: pure decisions, tested without a database."""
+
+import hashlib
+import json
+
+from .errors import ConfigurationError
+from .evaluation import LOWER_IS_BETTER, check_metric, is_better
+
+RETRAIN_POLICIES = ("on_change", "always", "interval")
+DEPLOY_STRATEGIES = ("most_recent", "best_score", "pinned")
+# What a version was trained with, besides its data; a change in any of these means on_change retrains.
+FINGERPRINTED_OPTIONS = ("algorithm", "params", "features", "target", "id_columns", "exclude_columns", "random_state",
+                         "holdout_size", "refit", "split", "split_column", "cv_folds")
+
+
+def config_fingerprint(spec, code=None):
+    """sha256 of the options that shape a fit (and of a Python model's code)."""
+    digest = hashlib.sha256(json.dumps({key: spec.get(key) for key in FINGERPRINTED_OPTIONS}, sort_keys=True,
+                                       default=str).encode())
+    if code is not None:
+        digest.update(code.encode())
+    return digest.hexdigest()
+
+
+def check_lifecycle_options(model, spec, task):
+    """Validate retrain and deployment options once, before any data moves."""
+    policy = spec.get("retrain_policy") or "on_change"
+    if policy not in RETRAIN_POLICIES:
+        raise ConfigurationError(f"model '{model}': meta.retrain_policy '{policy}' is unknown; use one of "
+                                 f"{', '.join(RETRAIN_POLICIES)}.")
+    strategy = spec.get("deploy_strategy") or "most_recent"
+    if strategy not in DEPLOY_STRATEGIES:
+        raise ConfigurationError(f"model '{model}': meta.deploy_strategy '{strategy}' is unknown; use one of "
+                                 f"{', '.join(DEPLOY_STRATEGIES)}.")
+    if strategy == "best_score":
+        if not spec.get("deploy_metric"):
+            raise ConfigurationError(f"model '{model}': meta.deploy_strategy 'best_score' needs meta.deploy_metric.")
+        check_metric(model, task, spec["deploy_metric"], "meta.deploy_metric")
+        if spec.get("deploy_direction") not in (None, "higher", "lower"):
+            raise ConfigurationError(f"model '{model}': meta.deploy_direction must be 'higher' or 'lower'.")
+    if strategy == "pinned" and not isinstance(spec.get("deploy_version"), int):
+        raise ConfigurationError(f"model '{model}': meta.deploy_strategy 'pinned' needs meta.deploy_version, a "
+                                 f"version number.")
+
+
+def unchanged_since(latest, data_fingerprint, config_fingerprint_):
+    """The reason to skip an on_change retraining, or None when something changed."""
+    if latest is None:
+        return None
+    if latest["data_fingerprint"] == data_fingerprint and latest["config_fingerprint"] == config_fingerprint_:
+        return f"training data and configuration unchanged since v{latest['version']}"
+    return None
+
+
+def deployment_decision(spec, new_version, new_metrics, deployed):
+    """``(version or None, strategy, reason)``: what to deploy after a training run.
+
+    ``new_version`` is None when training was skipped; ``deployed`` is ``(version, metrics)`` or None.
+    """
+    strategy = spec.get("deploy_strategy") or "most_recent"
+    if strategy == "pinned":
+        return spec["deploy_version"], strategy, f"pinned to v{spec['deploy_version']} by meta.deploy_version"
+    if new_version is None:
+        return None, strategy, "no new version"
+    if strategy == "most_recent" or deployed is None:
+        return new_version, strategy, "newest version"
+    metric = spec["deploy_metric"]
+    candidate, incumbent = new_metrics.get(metric), deployed[1].get(metric)
+    direction = spec.get("deploy_direction")
+    lower = metric in LOWER_IS_BETTER if direction is None else direction == "lower"
+    if is_better(candidate, incumbent, lower):
+        return new_version, strategy, f"{metric} {_show(candidate)} beats {_show(incumbent)} of v{deployed[0]}"
+    return None, strategy, f"{metric} {_show(candidate)} does not beat {_show(incumbent)} of deployed v{deployed[0]}"
+
+
+def _show(value):
+    return "none" if value is None else f"{value:.6g}"
