@@ -79,10 +79,14 @@ def test_a_fitted_estimator_is_registered_as_returned_and_scores_by_feature_name
     np.testing.assert_allclose([p for p, _ in scored], [slope * x + intercept for _, x in scored], atol=1e-9)
 
 
-def test_python_model_trains_a_new_version_each_run(project, dbt_conn):
+def test_python_model_retrains_only_when_its_code_or_data_changed_or_on_full_refresh(project, dbt_conn):
     before = latest_version(dbt_conn, project.schema, "python_label_model")
-    result = project.dbt("run", "-s", "python_label_model")
-    assert result.success, result.output
+    unchanged = project.dbt("run", "-s", "python_label_model")
+    assert unchanged.success, unchanged.output
+    assert latest_version(dbt_conn, project.schema, "python_label_model") == before
+    assert "training data and configuration unchanged" in unchanged.output
+    forced = project.dbt("run", "-s", "python_label_model", "--full-refresh")
+    assert forced.success, forced.output
     assert latest_version(dbt_conn, project.schema, "python_label_model") == before + 1
 
 
