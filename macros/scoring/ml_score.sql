@@ -4,7 +4,7 @@
 
     Columns: the id columns, `prediction` (typed like the training target), one `probability_<class>` column per
     class for classifiers with predict_proba, `model_version` and `scored_at`. Features are matched by name; extra
-    columns are ignored. The version is read from the registry when the model compiles (the newest, unless
+    columns are ignored. The version is read from the registry when the model compiles (the deployed one, unless
     `version` pins one), so a table of scores is refreshed, with the current version, on every dbt run. -#}
 {% macro ml_score(model, relation, id_columns=none, version=none) -%}
   {{ return(adapter.dispatch('ml_score', 'dbt_learn')(model, relation, id_columns, version)) }}
