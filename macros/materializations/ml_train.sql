@@ -1,12 +1,13 @@
-{#- Fits an estimator inside Postgres and registers it as a new version; the model's own relation is a table of the
-    model's versions, built like dbt's table materialization (intermediate relation, rename swap). Fitting runs and
-    commits before the swap, so a failed fit leaves the deployed version and the relation untouched. -#}
+{#- Fits an estimator inside Postgres and registers it as a new version; the model's own relation is a view of the
+    model's versions in the registry (so deploys and rollbacks show at once), built like dbt's view materialization
+    (intermediate relation, rename swap). Fitting runs and commits before the swap, so a failed fit leaves the
+    deployed version and the relation untouched. -#}
 {% materialization ml_train, adapter='postgres', supported_languages=['sql', 'python'] %}
-  {%- set target_relation = this.incorporate(type='table') -%}
+  {%- set target_relation = this.incorporate(type='view') -%}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set intermediate_relation = make_intermediate_relation(target_relation) -%}
   {%- set preexisting_intermediate_relation = load_cached_relation(intermediate_relation) -%}
-  {%- set backup_relation_type = 'table' if existing_relation is none else existing_relation.type -%}
+  {%- set backup_relation_type = 'view' if existing_relation is none else existing_relation.type -%}
   {%- set backup_relation = make_backup_relation(target_relation, backup_relation_type) -%}
   {%- set preexisting_backup_relation = load_cached_relation(backup_relation) -%}
   {{ drop_relation_if_exists(preexisting_intermediate_relation) }}
@@ -34,7 +35,7 @@
   {{ log(dbt_learn.describe_training(model, trained), info=True) }}
 
   {% call statement('main') -%}
-    {{ get_create_table_as_sql(False, intermediate_relation, dbt_learn.model_versions_sql(target_relation)) }}
+    {{ get_create_view_as_sql(intermediate_relation, dbt_learn.model_versions_sql(target_relation)) }}
   {%- endcall %}
   {% if existing_relation is not none %}
     {% set existing_relation = load_cached_relation(existing_relation) %}

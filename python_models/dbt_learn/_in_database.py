@@ -150,7 +150,7 @@ def _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint, 
         raise ConfigurationError(f"model '{model_name}': meta.deploy_version {spec['deploy_version']} does not exist "
                                  f"yet; pin a trained version or use deploy_strategy 'most_recent'.")
     if (spec.get("retrain_policy") or "on_change") == "on_change" and not spec.get("force"):
-        reason = unchanged_since(registry.latest_version(plpy, model_schema, model_name), data_fingerprint,
+        reason = unchanged_since(registry.fingerprints(plpy, model_schema, model_name), data_fingerprint,
                                  config_fingerprint_)
         if reason:
             deployment = _deploy(plpy, spec, model_schema, model_name, None, None)

@@ -43,12 +43,16 @@ def check_lifecycle_options(model, spec, task):
                                  f"version number.")
 
 
-def unchanged_since(latest, data_fingerprint, config_fingerprint_):
-    """The reason to skip an on_change retraining, or None when something changed."""
-    if latest is None:
-        return None
-    if latest["data_fingerprint"] == data_fingerprint and latest["config_fingerprint"] == config_fingerprint_:
-        return f"training data and configuration unchanged since v{latest['version']}"
+def unchanged_since(candidates, data_fingerprint, config_fingerprint_):
+    """The reason to skip an on_change retraining, or None when something changed.
+
+    ``candidates`` are the deployed and the newest version: matching the deployed one keeps a rollback in place,
+    matching the newest keeps a version that best_score did not deploy from being fitted again and again.
+    """
+    for version in candidates:
+        if version is not None and version["data_fingerprint"] == data_fingerprint \
+                and version["config_fingerprint"] == config_fingerprint_:
+            return f"training data and configuration unchanged since v{version['version']}"
     return None
 
 

@@ -113,15 +113,18 @@ def load_version(plpy, schema, name, version):
     return estimator, meta
 
 
-def latest_version(plpy, schema, name):
-    """The newest version's number, fingerprints and training time, or None."""
+def fingerprints(plpy, schema, name):
+    """Number and fingerprints of the deployed and of the newest version (each None when there is none)."""
     rows = plpy.execute(_plan(
         plpy,
-        "select version, data_fingerprint, config_fingerprint, trained_at from dbt_learn.model_versions "
-        "where model_schema = $1 and model_name = $2 order by version desc limit 1",
+        "select v.version, v.data_fingerprint, v.config_fingerprint, v.version = d.version as deployed "
+        "from dbt_learn.model_versions v left join dbt_learn.deployed_versions d using (model_schema, model_name) "
+        "where v.model_schema = $1 and v.model_name = $2 "
+        "and (v.version = d.version or v.version = (select max(version) from dbt_learn.model_versions "
+        "where model_schema = $1 and model_name = $2))",
         ["text", "text"],
     ), [schema, name])
-    return dict(rows[0]) if rows else None
+    return [dict(row) for row in rows]
 
 
 def deployed_version(plpy, schema, name):

@@ -126,6 +126,10 @@ def test_rollback_reproduces_the_previous_predictions_exactly(project, lifecycle
         assert project.dbt("run", "-s", scores).success
         assert query(dbt_conn, read) == first
 
+        lifecycle.write()  # back to v1's configuration: on_change sees the deployed v1 and keeps it
+        assert lifecycle.run().success
+        assert lifecycle.versions() == [1, 2] and lifecycle.deployed() == 1
+
         assert lifecycle.operation("deploy", version=2).success and lifecycle.deployed() == 2
     finally:
         project.remove(f"models/lifecycle/{scores}.sql")

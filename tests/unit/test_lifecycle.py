@@ -6,10 +6,16 @@ from dbt_learn.lifecycle import check_lifecycle_options, config_fingerprint, dep
 
 def test_on_change_skips_only_when_data_and_config_are_both_unchanged():
     latest = {"version": 3, "data_fingerprint": "d", "config_fingerprint": "c"}
-    assert "unchanged since v3" in unchanged_since(latest, "d", "c")
-    assert unchanged_since(latest, "d2", "c") is None
-    assert unchanged_since(latest, "d", "c2") is None
-    assert unchanged_since(None, "d", "c") is None
+    assert "unchanged since v3" in unchanged_since([latest], "d", "c")
+    assert unchanged_since([latest], "d2", "c") is None
+    assert unchanged_since([latest], "d", "c2") is None
+    assert unchanged_since([], "d", "c") is None
+
+
+def test_on_change_also_matches_the_deployed_version_so_a_rollback_stays():
+    deployed = {"version": 2, "data_fingerprint": "d", "config_fingerprint": "c"}
+    latest = {"version": 3, "data_fingerprint": "d", "config_fingerprint": "c3"}
+    assert "unchanged since v2" in unchanged_since([deployed, latest], "d", "c")
 
 
 def test_config_fingerprint_follows_fit_options_and_code_not_bookkeeping():
