@@ -1,0 +1,30 @@
+-- The deployment log, oldest first per model: which version started serving when, why, replacing which version,
+-- and that version's headline metric.
+select
+    d.deployment_id,
+    d.model_schema,
+    d.model_name,
+    d.version,
+    lag(d.version) over (partition by d.model_schema, d.model_name order by d.deployment_id) as previous_version,
+    d.deployed_at,
+    d.deployed_by,
+    d.strategy,
+    d.reason,
+    v.task,
+    v.algorithm,
+    v.trained_at,
+    v.metrics,
+    h.headline_metric,
+    case when jsonb_typeof(v.metrics -> h.headline_metric) = 'number'
+         then (v.metrics ->> h.headline_metric)::double precision end as headline_value
+from dbt_learn.deployments as d
+join dbt_learn.model_versions as v
+    on v.model_schema = d.model_schema and v.model_name = d.model_name and v.version = d.version
+cross join lateral (
+    -- The one score each task is summarised by (the runtime's evaluation.HEADLINE).
+    select case v.task
+        when 'classification' then 'accuracy'
+        when 'regression' then 'r2'
+        when 'clustering' then 'silhouette'
+    end as headline_metric
+) as h
