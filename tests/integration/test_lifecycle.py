@@ -218,3 +218,24 @@ def test_purge_is_explicit_and_keeps_the_deployed_and_newest_versions(lifecycle)
     purged = lifecycle.operation("purge_versions", keep_last=2)
     assert purged.success, purged.output
     assert lifecycle.versions() == [1, 3, 4] and lifecycle.deployed() == 1
+
+
+def test_a_clusterer_trains_without_a_target_and_scores_cluster_numbers(project, dbt_conn):
+    project.write("models/lifecycle/lc_clusters.sql", """
+{{ config(materialized='ml_train', meta={'algorithm': 'k_means', 'params': {'n_clusters': 2, 'n_init': 3},
+                                        'id_columns': ['id'], 'exclude_columns': ['y']}) }}
+select * from {{ ref('linear_training') }}
+""")
+    project.write("models/lifecycle/lc_cluster_scores.sql",
+                  "select id, prediction from {{ dbt_learn.ml_score(ref('lc_clusters'), ref('linear_new')) }}")
+    try:
+        result = project.dbt("run", "-s", "lc_clusters", "lc_cluster_scores")
+    finally:
+        project.remove("models/lifecycle/lc_clusters.sql")
+        project.remove("models/lifecycle/lc_cluster_scores.sql")
+    assert result.success, result.output
+    task, metrics = query(dbt_conn, """select task, metrics from dbt_learn.model_versions
+                                       where model_schema = %s and model_name = 'lc_clusters'""", [project.schema])[0]
+    assert task == "clustering" and sum(metrics["cluster_sizes"].values()) == 6 and "silhouette" in metrics
+    predictions = {row[1] for row in query(dbt_conn, f'select * from "{project.schema}".lc_cluster_scores')}
+    assert predictions <= {0, 1} and len(predictions) == 2
