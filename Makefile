@@ -23,7 +23,8 @@ RUNTIME_SRC := $(wildcard pyproject.toml) $(shell find python_models -type f \
                  ! -path '*/__pycache__/*' ! -name '*.pyc' ! -path '*.egg-info/*' 2>/dev/null | sort)
 
 # dbt projects inside the repo that need packages; a project that does not exist yet is skipped.
-DBT_PROJECTS := $(patsubst %/packages.yml,%,$(wildcard integration_tests/packages.yml demo/packages.yml))
+DBT_PROJECTS := $(patsubst %/packages.yml,%,$(wildcard integration_tests/packages.yml demo/packages.yml \
+                                                          benchmarks/dbt_bench/packages.yml))
 DEPS_STAMPS  := $(addsuffix /dbt_packages/.dbt_learn_deps.stamp,$(DBT_PROJECTS))
 
 # The install macro runs from integration_tests (demo until integration_tests exists), once the macro exists.
@@ -33,7 +34,7 @@ ifneq ($(and $(wildcard macros/install/install.sql),$(BOOTSTRAP_PROJECT)),)
 BOOTSTRAP_STAMP := $(STAMPS)/bootstrap
 endif
 
-.PHONY: help setup system cluster deps bootstrap demo test psql stop clean
+.PHONY: help setup system cluster deps bootstrap demo test bench psql stop clean
 
 help: ## show this list
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-7s %s\n", $$1, $$2}'
@@ -83,6 +84,9 @@ demo: setup ## set up, then build the demo project (scripts/demo.sh)
 test: setup ## set up, then run pytest (PYTEST_ARGS='tests/unit -x' to narrow)
 	@bash scripts/run-tests.sh $(PYTEST_ARGS)
 
+bench: setup ## set up, then benchmark dbt_learn against pandas, psycopg COPY and the floor (BENCH_ARGS='--quick')
+	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks $(BENCH_ARGS)
+
 psql: ## psql on the private cluster as the dbt role (pipe SQL in, or PSQL_ARGS='-c ...')
 	@bash scripts/psql.sh $(PSQL_ARGS)
 
@@ -90,5 +94,5 @@ stop: ## stop the private cluster
 	@bash scripts/cluster.sh stop
 
 clean: stop ## stop the cluster, then delete the venvs, the cluster, dbt packages and dbt output
-	rm -rf $(LOCAL) $(VENV) */dbt_packages */target */logs dbt_packages target logs
+	rm -rf $(LOCAL) $(VENV) */dbt_packages */target */logs dbt_packages target logs benchmarks/dbt_bench/{dbt_packages,target,logs}
 	@echo "dbt_learn clean: done"

@@ -59,7 +59,7 @@ fill_from_mirror() {
   done
 }
 
-log="$LOG_DIR/dbt-deps-$project.log"
+log="$LOG_DIR/dbt-deps-${project//\//_}.log"
 mkdir -p "$LOG_DIR"
 if (cd "$project_dir" && timeout "${DBT_LEARN_DEPS_TIMEOUT:-60}" "$CLIENT_VENV/bin/dbt" deps) >"$log" 2>&1; then
   say "$project: dbt deps installed the packages from the hub"
