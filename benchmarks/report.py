@@ -45,7 +45,7 @@ def chart(rows, path):
     ax.set_xticklabels([f"{d}\n{e}" for d, e in groups], fontsize=8)
     ax.set_ylabel("train + score, seconds (median)")
     ax.set_title("dbt_learn in the database vs. the pipelines users would write")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
