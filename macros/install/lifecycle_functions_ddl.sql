@@ -43,6 +43,7 @@ declare
     current_version integer;
     earlier integer;
 begin
+    perform pg_advisory_xact_lock(hashtextextended('dbt_learn.model:' || model_schema || '.' || model_name, 0));
     select coalesce(d.version, (select max(v.version) from dbt_learn.model_versions v
                                 where v.model_schema = rollback.model_schema and v.model_name = rollback.model_name))
     into current_version
@@ -77,6 +78,7 @@ begin
     if keep_last is null or keep_last < 1 then
         return jsonb_build_object('error', 'keep_last must be at least 1.');
     end if;
+    perform pg_advisory_xact_lock(hashtextextended('dbt_learn.model:' || model_schema || '.' || model_name, 0));
     -- Never the deployed version, nor the newest keep_last ones.
     select coalesce(array_agg(v.version order by v.version), '{}') into purged from dbt_learn.model_versions v
     where v.model_schema = purge_versions.model_schema and v.model_name = purge_versions.model_name

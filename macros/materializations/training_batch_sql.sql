@@ -1,5 +1,7 @@
 {#- The statement that trains: one aggregate turns the training view into a single bytea of rows (features, then
-    the target as float8 or as a class index), and hands it to dbt_learn.train with the spec as parameters. -#}
+    the target as float8 or as a class index), and hands it to dbt_learn.train with the spec as parameters.
+    Rows are ordered by the id columns, then by their own bytes, so the batch (and with it the fit, the split and
+    the data fingerprint) does not depend on the scan order. -#}
 {% macro training_batch_sql(sql, features, target, task, id_columns, order_column=none, order_type=none) -%}
   {#- split 'time': the ordering column rides along after the features, as epoch seconds for dates and times. -#}
   {%- set order_bytes = "''::bytea" -%}
@@ -26,12 +28,14 @@
   {%- for column in id_columns -%}
     {%- do order_by.append('__dbt_learn_order_' ~ loop.index) -%}
   {%- endfor -%}
-select dbt_learn.train(%s, %s, %s::jsonb, batch.n_rows, batch.null_targets, batch.training_rows, batch.classes)::text
+  {%- do order_by.append('__dbt_learn_row') -%}
+  {#- Bind parameters are psycopg placeholders: every other % (user SQL, column names) is doubled, once. -#}
+  {%- set body -%}
 from (
     select
         count(*) as n_rows,
         count(*) filter (where __dbt_learn_target_missing) as null_targets,
-        string_agg(__dbt_learn_row, ''::bytea{% if order_by %} order by {{ order_by | join(', ') }}{% endif %})
+        string_agg(__dbt_learn_row, ''::bytea order by {{ order_by | join(', ') }})
             filter (where not __dbt_learn_target_missing) as training_rows,
         {{ classes }} as classes
     from (
@@ -43,8 +47,11 @@ from (
             {{ (quoted_target ~ ' is null') if target else 'false' }} as __dbt_learn_target_missing,
             {{ dbt_learn.feature_bytes_sql(features, 't') }} || {{ order_bytes }} || {{ target_bytes }} as __dbt_learn_row
         from (
-{{ sql | replace('%', '%%') }}
+{{ sql }}
         ) as t
     ) as training_rows
 ) as batch
+  {%- endset -%}
+select dbt_learn.train(%s, %s, %s::jsonb, batch.n_rows, batch.null_targets, batch.training_rows, batch.classes)::text
+{{ body | replace('%', '%%') }}
 {%- endmacro %}

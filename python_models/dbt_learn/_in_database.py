@@ -13,7 +13,7 @@ from . import registry, serialization
 from ._transport import decode_float_matrix, decode_training_rows, feature_frame, text_matrix
 from ._version import __version__
 from .errors import ConfigurationError, DbtLearnError, TrainingDataError
-from .estimators import build_estimator, class_path, task_of
+from .estimators import build_estimator, check_scorable, class_path, task_of
 from ._python_fit import evaluate_fitted, frame_features, split_frame
 from ._server_io import copy_into, load_relation
 from .lifecycle import check_lifecycle_options, config_fingerprint, deployment_decision, unchanged_since
@@ -78,6 +78,7 @@ def describe_algorithm(plpy, model, algorithm, params_json, random_state):
     """Validate an algorithm and its hyperparameters before any data moves; returns its task and class."""
     params = json.loads(params_json) if params_json else {}
     estimator = build_estimator(model, algorithm, params, random_state, registry.allowed_packages(plpy))
+    check_scorable(model, estimator)
     return json.dumps({"task": task_of(estimator), "class_path": class_path(type(estimator)),
                        "params": _plain_params(estimator)})
 
@@ -119,7 +120,10 @@ def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targ
         return result, _record(spec, model_schema, model_name, "sql", task, result, classes, spec["features"],
                                n_rows, numeric_training_stats(names, X))
 
-    return _train_and_register(plpy, spec, model_schema, model_name, hashlib.sha256(rows).hexdigest(),
+    # The batch holds class indexes: the labels themselves must count as data too.
+    data_fingerprint = hashlib.sha256(rows)
+    data_fingerprint.update(json.dumps(classes).encode())
+    return _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint.hexdigest(),
                                config_fingerprint(spec), fit)
 
 
@@ -187,9 +191,13 @@ def _deploy(plpy, spec, model_schema, model_name, new_version, new_metrics, serv
 def train_python_model(plpy, model_schema, model_name, spec_json, code, filename):
     """Run a dbt Python model's code; fit what it returns unless already fitted; register the result."""
     spec = json.loads(spec_json)
+    if not registry.python_models_allowed(plpy):
+        raise ConfigurationError(f"model '{model_name}': this database's dbt_learn install does not allow Python "
+                                 f"models (dbt_learn.install with allow_python_models: true enables them).")
     returned, frames_loaded = run_model_code(model_name, code, filename, lambda r: load_relation(plpy, r))
     estimator = check_estimator(model_name, filename, returned)
     task = task_of(estimator)
+    check_scorable(model_name, estimator)
     check_lifecycle_options(model_name, spec, task)
     target_name = (spec.get("target") or {}).get("name")
     frame = frames_loaded[-1] if frames_loaded else None
@@ -231,9 +239,11 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
 
     data_fingerprint = hashlib.sha256()
     if frame is not None:
+        import numpy as np
         import pandas as pd
 
-        data_fingerprint.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+        # dbt.ref() reads in scan order: hash rows, then sort the hashes, so the order cannot change the fingerprint.
+        data_fingerprint.update(np.sort(pd.util.hash_pandas_object(frame, index=False).to_numpy()).tobytes())
     return _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint.hexdigest(),
                                config_fingerprint(spec, code), fit)
 

@@ -66,3 +66,5 @@ def copy_into(plpy, table, payload):
             return
         finally:
             os.unlink(path)
+    raise OSError(f"dbt_learn: no writable directory for the predictions file (tried /dev/shm and "
+                  f"{tempfile.gettempdir()}); give the database server's OS user one.")

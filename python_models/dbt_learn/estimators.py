@@ -155,11 +155,33 @@ def build_estimator(model, algorithm, params=None, random_state=None, allowed_pa
             f"model '{model}': unknown hyperparameter '{bad}' for {cls.__name__}.{hint} "
             f"Valid hyperparameters are: {', '.join(sorted(valid))}."
         )
+    _refuse_server_side_effects(model, cls, params)
     if random_state is not None and "random_state" in valid and "random_state" not in params:
         params["random_state"] = random_state
     estimator = cls().set_params(**params)
     _validate_params(model, estimator)
     return estimator
+
+
+def _refuse_server_side_effects(model, cls, params):
+    # The fit runs inside a Postgres backend as the server's OS user: no caller-chosen cache directories, and no
+    # worker processes forked from the backend (threads are capped by threads_per_model instead).
+    if params.get("memory") is not None:
+        raise ConfigurationError(
+            f"model '{model}': hyperparameter 'memory' of {cls.__name__} would make the database server write files "
+            f"to a path from the model config; dbt_learn does not allow it. Remove it.")
+    if params.get("n_jobs") not in (None, 1):
+        raise ConfigurationError(
+            f"model '{model}': n_jobs={params['n_jobs']!r} would start worker processes inside a Postgres backend; "
+            f"remove it and set meta.threads_per_model to use more cores.")
+
+
+def check_scorable(model, estimator):
+    """Every trained version must be able to score new rows: clusterers without predict (DBSCAN, ...) cannot."""
+    if not hasattr(estimator, "predict"):
+        raise ConfigurationError(
+            f"model '{model}': {type(estimator).__name__} has no predict method, so its version could never score "
+            f"new rows; use a clusterer that predicts, such as k_means, mini_batch_k_means or birch.")
 
 
 def _validate_params(model, estimator):

@@ -19,6 +19,11 @@ def _plan(plpy, sql, types):
     return plan
 
 
+def python_models_allowed(plpy):
+    rows = plpy.execute("select python_models_allowed from dbt_learn.installation")
+    return bool(rows and rows[0]["python_models_allowed"])
+
+
 def allowed_packages(plpy):
     rows = plpy.execute("select allowed_packages from dbt_learn.installation")
     return tuple(rows[0]["allowed_packages"]) if rows else ("sklearn",)
@@ -152,5 +157,5 @@ def deploy(plpy, schema, name, version, strategy, reason):
         plpy, "select dbt_learn.deploy($1, $2, $3, $4, $5)::text as answer", ["text", "text", "int4", "text", "text"]),
         [schema, name, version, strategy, reason])[0]["answer"])
     if "error" in answer:
-        raise ScoringError(answer["error"])
+        raise ModelAccessError(answer["error"])
     return answer

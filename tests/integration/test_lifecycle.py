@@ -239,3 +239,37 @@ select * from {{ ref('linear_training') }}
     assert task == "clustering" and sum(metrics["cluster_sizes"].values()) == 6 and "silhouette" in metrics
     predictions = {row[1] for row in query(dbt_conn, f'select * from "{project.schema}".lc_cluster_scores')}
     assert predictions <= {0, 1} and len(predictions) == 2
+
+
+def test_renamed_class_labels_count_as_changed_data(project, dbt_conn):
+    template = """
+{{{{ config(materialized='ml_train', meta={{'target': 'label', 'algorithm': 'decision_tree_classifier',
+                                        'id_columns': ['id'], 'holdout_size': 0}}) }}}}
+select id, a, b, case label when 'high' then '{high}' else '{low}' end as label from {{{{ ref('labels_training') }}}}
+"""
+    project.write("models/lifecycle/lc_relabelled.sql", template.format(high="high", low="low"))
+    try:
+        assert project.dbt("run", "-s", "lc_relabelled").success
+        project.write("models/lifecycle/lc_relabelled.sql", template.format(high="tall", low="short"))
+        assert project.dbt("run", "-s", "lc_relabelled").success
+    finally:
+        project.remove("models/lifecycle/lc_relabelled.sql")
+    rows = query(dbt_conn, """select version, classes from dbt_learn.model_versions
+                              where model_schema = %s and model_name = 'lc_relabelled' order by version""",
+                 [project.schema])
+    assert rows == [(1, ["high", "low"]), (2, ["short", "tall"])]
+
+
+def test_a_column_name_with_a_percent_sign_trains(project, dbt_conn):
+    project.write("models/lifecycle/lc_percent.sql", """
+{{ config(materialized='ml_train', meta={'target': 'y', 'algorithm': 'linear_regression', 'id_columns': ['id']}) }}
+select id, x1 as "share_%", x2, y from {{ ref('linear_training') }} where 'a' like '%'
+""")
+    try:
+        result = project.dbt("run", "-s", "lc_percent")
+    finally:
+        project.remove("models/lifecycle/lc_percent.sql")
+    assert result.success, result.output
+    features = query(dbt_conn, """select features from dbt_learn.model_versions
+                                  where model_schema = %s and model_name = 'lc_percent'""", [project.schema])[0][0]
+    assert [f["name"] for f in features] == ["share_%", "x2"]

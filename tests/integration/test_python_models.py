@@ -125,3 +125,17 @@ def test_a_pipeline_with_a_text_feature_trains_and_scores(project, dbt_conn):
     scored = query(dbt_conn, f'select id, prediction from "{project.schema}".banded_scores order by id')
     expected = query(dbt_conn, f'select id, prediction from "{project.schema}".expected_label_scores order by id')
     assert scored == expected
+
+
+def test_train_python_itself_refuses_when_the_install_does_not_allow_python_models(project, admin_conn, dbt_conn):
+    """Not only the macro: a role that kept EXECUTE from an earlier install still cannot run model code."""
+    admin_conn.execute("update dbt_learn.installation set python_models_allowed = false")
+    try:
+        macro_result = _run(project, "refused_py_model", FITTED)
+        direct = query(dbt_conn, "select dbt_learn.train_python(%s, 'refused', '{}'::jsonb, %s, 'models/x.py')",
+                       [project.schema, "raise SystemExit('model code ran')"])[0][0]
+    finally:
+        admin_conn.execute("update dbt_learn.installation set python_models_allowed = true")
+    assert not macro_result.success
+    assert "does not allow Python models" in macro_result.message("refused_py_model")
+    assert "does not allow Python models" in direct["error"]

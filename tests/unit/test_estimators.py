@@ -58,3 +58,19 @@ def test_task_comes_from_scikit_learn_tags():
     assert task_of(build_estimator("m", "ridge")) == "regression"
     assert task_of(build_estimator("m", "decision_tree_classifier")) == "classification"
     assert task_of(build_estimator("m", "k_means")) == "clustering"
+
+
+@pytest.mark.parametrize("algorithm, params, message", [
+    ("agglomerative_clustering", {"memory": "/tmp/anywhere"}, "'memory'.*write files"),
+    ("random_forest_classifier", {"n_jobs": -1}, "n_jobs=-1 would start worker processes"),
+])
+def test_hyperparameters_with_server_side_effects_are_refused(algorithm, params, message):
+    with pytest.raises(ConfigurationError, match=message):
+        build_estimator("m", algorithm, params)
+
+
+def test_a_clusterer_that_cannot_predict_is_refused_before_training():
+    from dbt_learn.estimators import check_scorable
+
+    with pytest.raises(ConfigurationError, match="DBSCAN has no predict method.*k_means"):
+        check_scorable("m", build_estimator("m", "dbscan"))
