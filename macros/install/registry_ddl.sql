@@ -56,6 +56,7 @@ create table if not exists dbt_learn.model_artifacts (
 -- Added after 0.1.0: what on_change retraining compares, and how the version was evaluated.
 alter table dbt_learn.model_versions add column if not exists config_fingerprint text;
 alter table dbt_learn.model_versions add column if not exists evaluation jsonb not null default '{}';
+alter table dbt_learn.model_versions add column if not exists predicts_probabilities boolean;
 
 -- Which version serves: an append-only log; the newest row per model is the deployed version.
 create table if not exists dbt_learn.deployments (

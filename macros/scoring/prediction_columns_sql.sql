@@ -1,4 +1,5 @@
-{#- `prediction` typed like the training target, and for classifiers one probability column per class. -#}
+{#- `prediction` typed like the training target, and for classifiers with predict_proba one probability column per
+    class. -#}
 {% macro prediction_columns_sql(trained) -%}
   {%- if trained.task == 'regression' -%}
     p.prediction as prediction,
@@ -12,7 +13,7 @@
       {%- do labels.append(dbt_learn.sql_string_literal(label)) -%}
     {%- endfor %}
     (array[{{ labels | join(', ') }}]::{{ type }}[])[p.class_index + 1] as prediction,
-    {%- for name in dbt_learn.probability_column_names(trained.classes) %}
+    {%- for name in (dbt_learn.probability_column_names(trained.classes) if trained.predicts_probabilities else []) %}
     p.probabilities[{{ loop.index }}] as {{ dbt_learn.quote_identifier(name) }},
     {%- endfor -%}
   {%- else -%}

@@ -2,7 +2,8 @@
     never been deployed). -#}
 {% macro trained_version(model, version=none) -%}
   {%- set rows = dbt_learn.fetch_rows(
-      "select v.version, v.task, v.features::text, v.classes, v.target_type, v.id_columns
+      "select v.version, v.task, v.features::text, v.classes, v.target_type, v.id_columns,
+              coalesce(v.predicts_probabilities, true)
        from dbt_learn.model_versions as v
        where v.model_schema = %s and v.model_name = %s
          and v.version = coalesce(%s::int,
@@ -18,5 +19,5 @@
   {%- endif -%}
   {%- set row = rows[0] -%}
   {{ return({'version': row[0], 'task': row[1], 'features': fromjson(row[2]), 'classes': row[3],
-             'target_type': row[4], 'id_columns': row[5] or []}) }}
+             'target_type': row[4], 'id_columns': row[5] or [], 'predicts_probabilities': row[6]}) }}
 {%- endmacro %}

@@ -142,6 +142,7 @@ def _record(spec, model_schema, model_name, language, task, result, classes, fea
         "id_columns": spec.get("id_columns") or [], "features": features, "training_rows": n_rows,
         "holdout_rows": result.holdout_rows, "metrics": result.metrics, "fit_seconds": result.fit_seconds or 0.0,
         "training_stats": stats, "evaluation": result.evaluation, "library_versions": library_versions(),
+        "predicts_probabilities": task == "classification" and hasattr(result.estimator, "predict_proba"),
         "dbt_invocation_id": spec.get("invocation_id"), "dbt_unique_id": spec.get("unique_id"),
         "config": spec.get("config") or {},
     }
