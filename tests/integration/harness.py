@@ -80,6 +80,16 @@ class DbtProject:
     def remove(self, relative_path):
         (self.root / relative_path).unlink(missing_ok=True)
 
+    def dbt_with(self, files, *args):
+        """Run dbt with some model files added for this call only: ``files`` maps paths to their text."""
+        for path, text in files.items():
+            self.write(path, text)
+        try:
+            return self.dbt(*args)
+        finally:
+            for path in files:
+                self.remove(path)
+
 
 def fresh_schema(prefix="it"):
     return f"{prefix}_{uuid.uuid4().hex[:10]}"

@@ -98,12 +98,9 @@ def test_scoring_without_a_feature_column_keeps_the_previous_scores(guarded, dbt
 
 
 def test_scoring_a_version_that_does_not_exist_is_a_clear_error(guarded):
-    guarded.write("models/guarded/guarded_pinned_scores.sql",
-                  "select * from {{ dbt_learn.ml_score(ref('guarded_model'), ref('linear_new'), version=99) }}")
-    try:
-        result = guarded.dbt("run", "-s", "guarded_pinned_scores")
-    finally:
-        guarded.remove("models/guarded/guarded_pinned_scores.sql")
+    result = guarded.dbt_with({"models/guarded/guarded_pinned_scores.sql":
+                               "select * from {{ dbt_learn.ml_score(ref('guarded_model'), ref('linear_new'), "
+                               "version=99) }}"}, "run", "-s", "guarded_pinned_scores")
     assert not result.success
     assert "'guarded_model'" in result.message("guarded_pinned_scores")
     assert "no version 99" in result.message("guarded_pinned_scores")

@@ -107,17 +107,14 @@ def test_docs_lineage_runs_from_training_rows_to_model_to_scores_to_tests(projec
 
 
 def test_a_classifier_without_predict_proba_scores_without_probability_columns(project, dbt_conn):
-    project.write("models/extra/ridge_labels.sql", """
+    result = project.dbt_with({
+        "models/extra/ridge_labels.sql": """
 {{ config(materialized='ml_train', meta={'target': 'label', 'algorithm': 'ridge_classifier', 'id_columns': ['id']}) }}
 select * from {{ ref('labels_training') }}
-""")
-    project.write("models/extra/ridge_label_scores.sql",
-                  "select * from {{ dbt_learn.ml_score(ref('ridge_labels'), ref('labels_new')) }}")
-    try:
-        result = project.dbt("run", "-s", "ridge_labels", "ridge_label_scores")
-    finally:
-        project.remove("models/extra/ridge_labels.sql")
-        project.remove("models/extra/ridge_label_scores.sql")
+""",
+        "models/extra/ridge_label_scores.sql":
+            "select * from {{ dbt_learn.ml_score(ref('ridge_labels'), ref('labels_new')) }}",
+    }, "run", "-s", "ridge_labels", "ridge_label_scores")
     assert result.success, result.output
     columns = [d.name for d in dbt_conn.execute(f'select * from "{project.schema}".ridge_label_scores limit 0')
                .description]

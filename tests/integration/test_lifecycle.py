@@ -165,15 +165,11 @@ def test_bad_lifecycle_options_are_clear_errors_and_change_nothing(lifecycle, me
 
 
 def test_stratified_split_with_a_class_of_one_row_is_a_clear_error(project, dbt_conn):
-    project.write("models/lifecycle/lc_one_row_class.sql", """
+    result = project.dbt_with({"models/lifecycle/lc_one_row_class.sql": """
 {{ config(materialized='ml_train', meta={'target': 'label', 'algorithm': 'decision_tree_classifier',
                                         'split': 'stratified', 'id_columns': ['id']}) }}
 select id, a, b, case when id = 1 then 'rare' else label end as label from {{ ref('labels_training') }}
-""")
-    try:
-        result = project.dbt("run", "-s", "lc_one_row_class")
-    finally:
-        project.remove("models/lifecycle/lc_one_row_class.sql")
+"""}, "run", "-s", "lc_one_row_class")
     assert not result.success
     assert "meta.split 'stratified' needs at least 2 rows of every class" in result.message("lc_one_row_class")
     assert "class 'rare' has 1 row" in result.message("lc_one_row_class")
@@ -192,15 +188,11 @@ def test_time_split_and_cross_validation_are_recorded(lifecycle, dbt_conn, proje
 
 
 def test_classification_versions_record_every_metric_and_a_confusion_matrix(project, dbt_conn):
-    project.write("models/lifecycle/lc_classifier.sql", """
+    assert project.dbt_with({"models/lifecycle/lc_classifier.sql": """
 {{ config(materialized='ml_train', meta={'target': 'label', 'algorithm': 'logistic_regression',
                                         'id_columns': ['id'], 'holdout_size': 0.25}) }}
 select * from {{ ref('labels_training') }}
-""")
-    try:
-        assert project.dbt("run", "-s", "lc_classifier").success
-    finally:
-        project.remove("models/lifecycle/lc_classifier.sql")
+"""}, "run", "-s", "lc_classifier").success
     metrics, stats = query(dbt_conn, """select metrics, training_stats from dbt_learn.model_versions
                                         where model_schema = %s and model_name = 'lc_classifier'""",
                            [project.schema])[0]
@@ -221,18 +213,15 @@ def test_purge_is_explicit_and_keeps_the_deployed_and_newest_versions(lifecycle)
 
 
 def test_a_clusterer_trains_without_a_target_and_scores_cluster_numbers(project, dbt_conn):
-    project.write("models/lifecycle/lc_clusters.sql", """
+    result = project.dbt_with({
+        "models/lifecycle/lc_clusters.sql": """
 {{ config(materialized='ml_train', meta={'algorithm': 'k_means', 'params': {'n_clusters': 2, 'n_init': 3},
                                         'id_columns': ['id'], 'exclude_columns': ['y']}) }}
 select * from {{ ref('linear_training') }}
-""")
-    project.write("models/lifecycle/lc_cluster_scores.sql",
-                  "select id, prediction from {{ dbt_learn.ml_score(ref('lc_clusters'), ref('linear_new')) }}")
-    try:
-        result = project.dbt("run", "-s", "lc_clusters", "lc_cluster_scores")
-    finally:
-        project.remove("models/lifecycle/lc_clusters.sql")
-        project.remove("models/lifecycle/lc_cluster_scores.sql")
+""",
+        "models/lifecycle/lc_cluster_scores.sql":
+            "select id, prediction from {{ dbt_learn.ml_score(ref('lc_clusters'), ref('linear_new')) }}",
+    }, "run", "-s", "lc_clusters", "lc_cluster_scores")
     assert result.success, result.output
     task, metrics = query(dbt_conn, """select task, metrics from dbt_learn.model_versions
                                        where model_schema = %s and model_name = 'lc_clusters'""", [project.schema])[0]
@@ -261,14 +250,10 @@ select id, a, b, case label when 'high' then '{high}' else '{low}' end as label 
 
 
 def test_a_column_name_with_a_percent_sign_trains(project, dbt_conn):
-    project.write("models/lifecycle/lc_percent.sql", """
+    result = project.dbt_with({"models/lifecycle/lc_percent.sql": """
 {{ config(materialized='ml_train', meta={'target': 'y', 'algorithm': 'linear_regression', 'id_columns': ['id']}) }}
 select id, x1 as "share_%", x2, y from {{ ref('linear_training') }} where 'a' like '%'
-""")
-    try:
-        result = project.dbt("run", "-s", "lc_percent")
-    finally:
-        project.remove("models/lifecycle/lc_percent.sql")
+"""}, "run", "-s", "lc_percent")
     assert result.success, result.output
     features = query(dbt_conn, """select features from dbt_learn.model_versions
                                   where model_schema = %s and model_name = 'lc_percent'""", [project.schema])[0][0]

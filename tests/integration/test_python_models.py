@@ -26,11 +26,7 @@ def model(dbt, session):
 
 
 def _run(project, name, code, *extra):
-    project.write(f"models/py/{name}.py", code)
-    try:
-        return project.dbt("run", "-s", name, *extra)
-    finally:
-        project.remove(f"models/py/{name}.py")
+    return project.dbt_with({f"models/py/{name}.py": code}, "run", "-s", name, *extra)
 
 
 def test_an_error_in_model_code_names_the_users_file_and_line(project):
@@ -57,14 +53,11 @@ def test_an_unfitted_estimator_without_a_target_is_a_clear_error(project):
 
 
 def test_a_fitted_estimator_is_registered_as_returned_and_scores_by_feature_name(project, dbt_conn):
-    project.write("models/py/fitted_py_scores.sql",
-                  "select * from {{ dbt_learn.ml_score(ref('fitted_py_model'), ref('linear_new')) }}")
-    project.write("models/py/fitted_py_model.py", FITTED)
-    try:
-        result = project.dbt("run", "-s", "fitted_py_model", "fitted_py_scores")
-    finally:
-        project.remove("models/py/fitted_py_scores.sql")
-        project.remove("models/py/fitted_py_model.py")
+    result = project.dbt_with({
+        "models/py/fitted_py_scores.sql":
+            "select * from {{ dbt_learn.ml_score(ref('fitted_py_model'), ref('linear_new')) }}",
+        "models/py/fitted_py_model.py": FITTED,
+    }, "run", "-s", "fitted_py_model", "fitted_py_scores")
     assert result.success, result.output
     features, metrics = query(dbt_conn, """select features, metrics from dbt_learn.model_versions
                                            where model_schema = %s and model_name = 'fitted_py_model'""",
@@ -111,13 +104,7 @@ def test_a_pipeline_with_a_text_feature_trains_and_scores(project, dbt_conn):
              "models/py/banded_model.py": CATEGORICAL,
              "models/py/banded_scores.sql":
                  "select id, prediction from {{ dbt_learn.ml_score(ref('banded_model'), ref('banded_new')) }}"}
-    for path, text in files.items():
-        project.write(path, text)
-    try:
-        result = project.dbt("run", "-s", "+banded_scores")
-    finally:
-        for path in files:
-            project.remove(path)
+    result = project.dbt_with(files, "run", "-s", "+banded_scores")
     assert result.success, result.output
     features = query(dbt_conn, """select features from dbt_learn.model_versions
                                   where model_schema = %s and model_name = 'banded_model'""", [project.schema])[0][0]
