@@ -1,6 +1,12 @@
 {#- Deployment, rollback and purge: plain SQL work, so plpgsql. Each returns jsonb, {"error": ...} for a user
     mistake (the macros raise it as a dbt error), and checks that the calling role may create in the model's schema. -#}
 {% macro lifecycle_functions_ddl() -%}
+-- The one per-model lock: training, deploy, rollback and purge of a model never interleave.
+create or replace function dbt_learn.lock_model(model_schema text, model_name text) returns void
+language sql security definer set search_path = pg_catalog, pg_temp as $$
+    select pg_advisory_xact_lock(hashtextextended('dbt_learn.model:' || model_schema || '.' || model_name, 0))
+$$;
+
 create or replace function dbt_learn.may_change_model(model_schema text) returns boolean
 language sql stable security definer set search_path = pg_catalog, pg_temp as $$
     select coalesce((select has_schema_privilege(session_user, n.oid, 'CREATE')
@@ -19,7 +25,7 @@ begin
         return jsonb_build_object('error', format('model ''%s'': role %s cannot deploy in schema %s (it needs CREATE '
             'on the schema).', model_name, session_user, model_schema));
     end if;
-    perform pg_advisory_xact_lock(hashtextextended('dbt_learn.model:' || model_schema || '.' || model_name, 0));
+    perform dbt_learn.lock_model(model_schema, model_name);
     if not exists (select 1 from dbt_learn.model_versions v where v.model_schema = deploy.model_schema
                    and v.model_name = deploy.model_name and v.version = model_version) then
         select string_agg(v.version::text, ', ' order by v.version) into known from dbt_learn.model_versions v
@@ -43,7 +49,7 @@ declare
     current_version integer;
     earlier integer;
 begin
-    perform pg_advisory_xact_lock(hashtextextended('dbt_learn.model:' || model_schema || '.' || model_name, 0));
+    perform dbt_learn.lock_model(model_schema, model_name);
     select coalesce(d.version, (select max(v.version) from dbt_learn.model_versions v
                                 where v.model_schema = rollback.model_schema and v.model_name = rollback.model_name))
     into current_version
@@ -78,7 +84,7 @@ begin
     if keep_last is null or keep_last < 1 then
         return jsonb_build_object('error', 'keep_last must be at least 1.');
     end if;
-    perform pg_advisory_xact_lock(hashtextextended('dbt_learn.model:' || model_schema || '.' || model_name, 0));
+    perform dbt_learn.lock_model(model_schema, model_name);
     -- Never the deployed version, nor the newest keep_last ones.
     select coalesce(array_agg(v.version order by v.version), '{}') into purged from dbt_learn.model_versions v
     where v.model_schema = purge_versions.model_schema and v.model_name = purge_versions.model_name

@@ -62,8 +62,7 @@ def register_version(plpy, record, artifact):
     """Append a new version under a per-model advisory lock; returns its number."""
     schema, name = record["model_schema"], record["model_name"]
     _require_schema_privilege(plpy, schema, "CREATE", name, "register model versions")
-    plpy.execute(_plan(plpy, "select pg_advisory_xact_lock(hashtextextended($1, 0))", ["text"]),
-                 [f"dbt_learn.model:{schema}.{name}"])
+    plpy.execute(_plan(plpy, "select dbt_learn.lock_model($1, $2)", ["text", "text"]), [schema, name])
     version = plpy.execute(_plan(
         plpy,
         "select coalesce(max(version), 0) + 1 as version from dbt_learn.model_versions "
