@@ -33,12 +33,16 @@ create or replace function dbt_learn.describe_algorithm(
 return runtime.describe_algorithm(plpy, model_name, algorithm, params, random_state)
 $dbt_learn$;
 
+{#- Runtimes before 0.3.0 took one bytea ordered in SQL. -#}
+drop function if exists dbt_learn.train(text, text, jsonb, bigint, bigint, bytea, text[]);
+
 create or replace function dbt_learn.train(
-    model_schema text, model_name text, spec jsonb, n_rows bigint, null_targets bigint, training_rows bytea,
-    classes text[]
+    model_schema text, model_name text, spec jsonb, n_rows bigint, null_targets bigint, training_rows bytea[],
+    classes text[], class_rows bigint[]
 ) returns jsonb {{ definer }} as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-return runtime.train_sql_model(plpy, model_schema, model_name, spec, n_rows, null_targets, training_rows, classes)
+return runtime.train_sql_model(plpy, model_schema, model_name, spec, n_rows, null_targets, training_rows, classes,
+                               class_rows)
 $dbt_learn$;
 
 create or replace function dbt_learn.train_python(
@@ -47,6 +51,10 @@ create or replace function dbt_learn.train_python(
 {{ dbt_learn.plpython_boot() }}
 return runtime.train_python_model(plpy, model_schema, model_name, spec, code, filename)
 $dbt_learn$;
+
+{#- Earlier runtimes returned one row per prediction from dbt_learn.predict(...bytea...); its result type changed. -#}
+drop function if exists dbt_learn.predict(text, text, integer, bigint, bytea, text[], jsonb);
+drop function if exists dbt_learn.predict_into_temp(text, text, integer, bigint, bytea, text[], jsonb);
 
 create or replace function dbt_learn.predict_into_temp(
     model_schema text, model_name text, model_version integer, n_rows bigint, features bytea, categorical text[],
@@ -57,19 +65,47 @@ return runtime.predict_into_temp(plpy, model_schema, model_name, model_version, 
                                  options)
 $dbt_learn$;
 
-{#- Set-returning wrapper: RETURN QUERY copies the COPY-loaded temp table into the result in C, no Python rows. -#}
-create or replace function dbt_learn.predict(
+{#- Batch scoring: one row of arrays in the batch's order (ml_score zips them to the rows with unnest). RETURN QUERY
+    hands the COPY-loaded row over in C, no Python objects per prediction. -#}
+create or replace function dbt_learn.predict_batch(
     model_schema text, model_name text, model_version integer, n_rows bigint, features bytea, categorical text[],
     options jsonb default '{}'
-) returns table (row_number bigint, prediction double precision, class_index integer, probabilities double precision[])
+) returns table (prediction double precision[], class_index integer[], probabilities double precision[])
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $dbt_learn$
 declare
     scored text;
 begin
     scored := dbt_learn.predict_into_temp(model_schema, model_name, model_version, n_rows, features, categorical,
                                           options);
+    -- The arrays are TOASTed in the temporary table and the result only points at them, so the table must outlive
+    -- this call: it is created ON COMMIT DROP.
     return query execute format('select * from pg_temp.%I', scored);
-    execute format('drop table pg_temp.%I', scored);
 end
+$dbt_learn$;
+
+{#- Row-level scoring for online use, with the serving version; the estimator is cached per backend by version.
+    Not PARALLEL SAFE: every plpy.execute opens a subtransaction, which Postgres refuses in parallel mode ("cannot
+    start subtransactions during a parallel operation", measured), so no PL/Python function that reads the registry
+    can run under a Gather. -#}
+{%- set row_level = definer ~ " stable" %}
+create or replace function dbt_learn.predict(
+    model_schema text, model_name text, variadic features double precision[]
+) returns double precision {{ row_level }} as $dbt_learn$
+{{ dbt_learn.plpython_boot() }}
+return runtime.predict_row(plpy, model_schema, model_name, features, "value")
+$dbt_learn$;
+
+create or replace function dbt_learn.predict_class(
+    model_schema text, model_name text, variadic features double precision[]
+) returns text {{ row_level }} as $dbt_learn$
+{{ dbt_learn.plpython_boot() }}
+return runtime.predict_row(plpy, model_schema, model_name, features, "class")
+$dbt_learn$;
+
+create or replace function dbt_learn.predict_proba(
+    model_schema text, model_name text, variadic features double precision[]
+) returns double precision[] {{ row_level }} as $dbt_learn$
+{{ dbt_learn.plpython_boot() }}
+return runtime.predict_row(plpy, model_schema, model_name, features, "probabilities")
 $dbt_learn$;
 {%- endmacro %}

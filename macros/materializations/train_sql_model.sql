@@ -41,7 +41,7 @@
                       'target': {'name': target, 'type': column_types.get(target)} if target else none}) -%}
   {%- set order_column = options.split_column if options.split == 'time' else none -%}
   {%- set statement = dbt_learn.training_batch_sql(sql, features, target if task != 'clustering' else none,
-                                                   task, options.id_columns, order_column,
+                                                   task, order_column,
                                                    column_types.get(order_column)) -%}
   {{ return(dbt_learn.call_runtime(statement, [this.schema, this.identifier, tojson(spec)])) }}
 {%- endmacro %}

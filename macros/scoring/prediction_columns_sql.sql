@@ -2,7 +2,7 @@
     class. -#}
 {% macro prediction_columns_sql(trained) -%}
   {%- if trained.task == 'regression' -%}
-    p.prediction as prediction,
+    scored.__dbt_learn_prediction as prediction,
   {%- elif trained.task == 'classification' -%}
     {%- set type = trained.target_type or 'text' -%}
     {%- if not modules.re.match('^[a-z][a-z0-9 _]*(\\([0-9, ]+\\))?$', type) -%}
@@ -12,12 +12,12 @@
     {%- for label in trained.classes -%}
       {%- do labels.append(dbt_learn.sql_string_literal(label)) -%}
     {%- endfor %}
-    (array[{{ labels | join(', ') }}]::{{ type }}[])[p.class_index + 1] as prediction,
+    (array[{{ labels | join(', ') }}]::{{ type }}[])[scored.__dbt_learn_class_index + 1] as prediction,
     {%- for name in (dbt_learn.probability_column_names(trained.classes) if trained.predicts_probabilities else []) %}
-    p.probabilities[{{ loop.index }}] as {{ dbt_learn.quote_identifier(name) }},
+    scored.__dbt_learn_probability_{{ loop.index }} as {{ dbt_learn.quote_identifier(name) }},
     {%- endfor -%}
   {%- else -%}
-    p.class_index as prediction,
+    scored.__dbt_learn_class_index as prediction,
   {%- endif -%}
 {%- endmacro %}
 

@@ -7,7 +7,7 @@ modules listed here are the pure, database-free parts, usable and tested on thei
 from ._version import __version__
 from .errors import ConfigurationError, DbtLearnError, ModelCodeError, ScoringError, TrainingDataError
 from .estimators import build_estimator, resolve_algorithm, short_name, task_of
-from .scoring import copy_rows, predict_batch
+from .scoring import copy_arrays, predict_batch
 from .serialization import dump, load
 from .evaluation import METRICS, compute_metrics
 from .training import Fit, fit_with_holdout
@@ -20,7 +20,7 @@ __all__ = [
     "ScoringError",
     "TrainingDataError",
     "build_estimator",
-    "copy_rows",
+    "copy_arrays",
     "dump",
     "compute_metrics",
     "Fit",

@@ -10,7 +10,7 @@ import os
 from contextlib import contextmanager
 
 from . import registry, serialization
-from ._transport import decode_float_matrix, decode_training_rows, feature_frame, text_matrix
+from ._transport import class_batch, decode_float_matrix, decode_training_rows, feature_frame, text_matrix
 from ._version import __version__
 from .errors import ConfigurationError, DbtLearnError, TrainingDataError
 from .estimators import build_estimator, check_scorable, class_path, task_of
@@ -18,7 +18,7 @@ from ._python_fit import evaluate_fitted, frame_features, split_frame
 from ._server_io import copy_into, load_relation
 from .lifecycle import check_lifecycle_options, config_fingerprint, deployment_decision, unchanged_since
 from .python_model import check_estimator, is_fitted, run_model_code
-from .scoring import copy_rows, predict_batch
+from .scoring import copy_arrays, predict_batch
 from .training import Fit, fit_with_holdout, frame_training_stats, headline_metric, numeric_training_stats
 
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "threadpoolctl")
@@ -89,7 +89,7 @@ def _plain_params(estimator):
 
 
 @_returns_user_errors
-def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targets, rows, classes):
+def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targets, rows, classes, class_rows):
     """Fit the configured estimator on the batch a SQL ml_train model sent; returns the outcome as JSON."""
     spec = json.loads(spec_json)
     target_name = (spec.get("target") or {}).get("name")
@@ -109,7 +109,9 @@ def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targ
     names = [feature["name"] for feature in spec["features"]]
     target_kind = {"classification": "int4", "regression": "float8"}.get(task)
     has_order = spec.get("split") == "time"
-    X, y = decode_training_rows(rows, n_rows, len(names) + has_order, target_kind, model=model_name)
+    batch = class_batch(rows, class_rows, len(names) + has_order) if classes else (rows[0] if rows else None)
+    X, y, rows_fingerprint = decode_training_rows(batch, n_rows, len(names) + has_order, target_kind,
+                                                  model=model_name)
     order = X[:, -1] if has_order else None
     X = X[:, :len(names)]
 
@@ -121,7 +123,7 @@ def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targ
                                n_rows, numeric_training_stats(names, X))
 
     # The batch holds class indexes: the labels themselves must count as data too.
-    data_fingerprint = hashlib.sha256(rows)
+    data_fingerprint = hashlib.sha256(rows_fingerprint.encode())
     data_fingerprint.update(json.dumps(classes).encode())
     return _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint.hexdigest(),
                                config_fingerprint(spec), fit)
@@ -253,7 +255,8 @@ _temp_tables = 0
 
 
 def predict_into_temp(plpy, model_schema, model_name, version, n_rows, features, categorical, options_json):
-    """Score one batch into a new temporary table through a binary COPY file; returns the table's name."""
+    """Score one batch into a new temporary table of one row of arrays, loaded from a binary COPY file; returns the
+    table's name (``dbt_learn.predict_batch`` returns its row and drops it)."""
     global _temp_tables
     with _user_errors(plpy):
         estimator, meta = registry.load_version(plpy, model_schema, model_name, version)
@@ -261,9 +264,9 @@ def predict_into_temp(plpy, model_schema, model_name, version, n_rows, features,
         categorical_count = len(meta["features"]) - numeric_count
         _temp_tables += 1
         table = f"dbt_learn_predictions_{os.getpid()}_{_temp_tables}"
-        plpy.execute(f"create temporary table {plpy.quote_ident(table)} (row_number int8, prediction float8, "
-                     f"class_index int4, probabilities float8[]) on commit drop")
-        if n_rows == 0:
+        plpy.execute(f"create temporary table {plpy.quote_ident(table)} (prediction float8[], class_index int4[], "
+                     f"probabilities float8[]) on commit drop")
+        if not n_rows:
             return table
         from .errors import ScoringError
         numeric = decode_float_matrix(features, n_rows, numeric_count, model=model_name, error=ScoringError)
@@ -274,5 +277,55 @@ def predict_into_temp(plpy, model_schema, model_name, version, n_rows, features,
         with _thread_limit(json.loads(options_json or "{}")):
             prediction, class_index, probabilities = predict_batch(
                 model_name, estimator, X, meta["task"], [f["name"] for f in meta["features"]])
-        copy_into(plpy, table, copy_rows(n_rows, prediction, class_index, probabilities))
+        copy_into(plpy, table, copy_arrays(n_rows, prediction, class_index, probabilities))
         return table
+
+
+def predict_row(plpy, model_schema, model_name, features, output):
+    """Row-level scoring for online use: one row of numeric features (in training order) with the serving version.
+
+    The estimator stays cached in this backend keyed by the immutable version, so after the first call a row costs
+    a registry lookup and one predict. ``output``: "value" (regressors, clusterers), "class" or "probabilities".
+    """
+    global _row_threads_limited
+    with _user_errors(plpy):
+        estimator, meta = registry.serving_model(plpy, model_schema, model_name)
+        if not _row_threads_limited:
+            # One row needs no thread pool; set once per backend (entering threadpool_limits costs ~3 ms).
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(limits=1)
+            _row_threads_limited = True
+        return _predict_one(model_name, estimator, meta, features, output)
+
+
+_row_threads_limited = False
+
+
+def _predict_one(model_name, estimator, meta, features, output):
+    from .errors import ScoringError
+    import numpy as np
+
+    names = [f["name"] for f in meta["features"]]
+    if any(f["kind"] == "categorical" for f in meta["features"]) or hasattr(estimator, "feature_names_in_"):
+        raise ScoringError(f"model '{model_name}': row-level predict takes numeric features only; this model was "
+                           f"trained on a frame ({', '.join(names)}). Score it in bulk with ml_score.")
+    if features is None or len(features) != len(names):
+        raise ScoringError(f"model '{model_name}': predict got {0 if features is None else len(features)} "
+                           f"feature values, the model takes {len(names)}: {', '.join(names)} (in that order).")
+    X = np.array([features], dtype=np.float64)
+    task = meta["task"]
+    if output == "value":
+        if task == "classification":
+            raise ScoringError(f"model '{model_name}' is a classifier: use dbt_learn.predict_class or "
+                               f"dbt_learn.predict_proba.")
+        prediction, class_index, _ = predict_batch(model_name, estimator, X, task, names, with_probabilities=False)
+        return float(prediction[0]) if prediction is not None else float(class_index[0])
+    if task != "classification":
+        raise ScoringError(f"model '{model_name}' is not a classifier ({task}): use dbt_learn.predict.")
+    if output == "class":
+        _, class_index, _ = predict_batch(model_name, estimator, X, task, names, with_probabilities=False)
+        return meta["classes"][int(class_index[0])]
+    if not hasattr(estimator, "predict_proba"):
+        raise ScoringError(f"model '{model_name}': {type(estimator).__name__} has no predict_proba.")
+    return estimator.predict_proba(X)[0].tolist()

@@ -4,6 +4,8 @@ SQL sends every numeric feature as a big-endian float8 (NULL as NaN), row after 
 features arrive as one 2-D text array. Nothing here touches the database, so it is tested without one.
 """
 
+import hashlib
+
 import numpy as np
 
 from .errors import ScoringError, TrainingDataError
@@ -22,26 +24,70 @@ def decode_float_matrix(blob, n_rows, n_cols, *, model, error=TrainingDataError)
 
 
 def decode_training_rows(blob, n_rows, n_features, target_kind, *, model):
-    """Split rows of ``n_features`` float8 followed by the target into ``(X, y)``.
+    """Split rows of ``n_features`` float8 followed by the target into ``(X, y, fingerprint)``.
 
     ``target_kind`` is ``"float8"`` (regression), ``"int4"`` (class index, classification) or ``None`` (clustering).
-    One aggregate carries features and target together, so they cannot come apart in order.
+    One aggregate carries features and target together, so they cannot come apart in order. SQL sends the rows in
+    scan order (sorting them there cost 0.4 s at 1M rows); they are put in a canonical order here instead, so the
+    fit, the split and the sha256 ``fingerprint`` of the rows do not depend on how Postgres read the table.
     """
-    blob = b"" if blob is None else blob
+    blob = memoryview(b"" if blob is None else blob).cast("B")
     fields = [("x", ">f8", (n_features,))]
     if target_kind is not None:
         fields.append(("y", {"float8": ">f8", "int4": ">i4"}[target_kind]))
     dtype = np.dtype(fields)
-    if len(blob) != dtype.itemsize * n_rows:
+    if blob.nbytes != dtype.itemsize * n_rows:
         raise TrainingDataError(
-            f"model '{model}': received {len(blob)} bytes of training rows for {n_rows} rows of {dtype.itemsize} "
+            f"model '{model}': received {blob.nbytes} bytes of training rows for {n_rows} rows of {dtype.itemsize} "
             f"bytes; the dbt_learn macros and the installed runtime disagree - reinstall both."
         )
-    rows = np.frombuffer(blob, dtype=dtype)
+    # take() on opaque fixed-size records is a plain memcpy per row (0.04 s at 1M x 88 bytes; field-wise it was 0.5 s).
+    records = np.frombuffer(blob, dtype=f"V{dtype.itemsize}").take(canonical_order(blob, n_rows, dtype.itemsize))
+    fingerprint = hashlib.sha256(records.data).hexdigest()
+    rows = records.view(dtype)
     X = rows["x"].reshape(n_rows, n_features).astype(np.float64)
     if target_kind is None:
-        return X, None
-    return X, rows["y"].astype(np.float64 if target_kind == "float8" else np.int64)
+        return X, None, fingerprint
+    return X, rows["y"].astype(np.float64 if target_kind == "float8" else np.int64), fingerprint
+
+
+def class_batch(blobs, class_rows, n_features):
+    """The rows of a classifier's per-class blobs (features only) as one batch with an int4 class index appended,
+    in the record layout ``decode_training_rows`` reads with ``target_kind="int4"``."""
+    records = np.empty(sum(class_rows), dtype=[("x", ">f8", (n_features,)), ("y", ">i4")])
+    start = 0
+    for index, (blob, count) in enumerate(zip(blobs, class_rows)):
+        part = records[start:start + count]
+        part["x"] = np.frombuffer(blob, dtype=">f8").reshape(count, n_features)
+        part["y"] = index
+        start += count
+    return records
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def canonical_order(blob, n_rows, row_size):
+    """A permutation that sorts rows by a 64-bit hash of their bytes: the same set of rows always comes out in the
+    same order, whatever order it arrived in. Identical rows tie, which cannot matter; two different rows sharing
+    a hash (odds about n^2 / 2^64) would keep their arrival order."""
+    if n_rows == 0:
+        return np.arange(0)
+    # 64-bit words where the record allows, a trailing 32-bit word for an int4 class index.
+    wide = np.ndarray(buffer=blob, dtype="<u8", shape=(n_rows, row_size // 8), strides=(row_size, 8))
+    columns = [wide[:, i] for i in range(wide.shape[1])]
+    if row_size % 8:
+        columns.append(np.ndarray(buffer=blob, dtype="<u4", shape=(n_rows,), strides=(row_size,),
+                                  offset=row_size - 4).astype(np.uint64))
+    digest = np.zeros(n_rows, dtype=np.uint64)
+    shifted = np.empty(n_rows, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in columns:  # in place: no temporaries of n_rows per step
+            np.bitwise_xor(digest, column, out=digest)
+            np.multiply(digest, _MIX, out=digest)
+            np.right_shift(digest, np.uint64(29), out=shifted)
+            np.bitwise_xor(digest, shifted, out=digest)
+    return np.argsort(digest, kind="stable")
 
 
 def text_matrix(rows, n_rows, n_cols, *, model, error=ScoringError):

@@ -9,7 +9,7 @@ from . import serialization
 from .errors import ModelAccessError, ScoringError
 
 _plans = {}
-_estimators = {}  # (schema, name, version) -> (sha256, estimator); versions are immutable, the sha guards purges
+_estimators = {}  # (schema, name, version) -> (sha256, estimator, metadata); the sha guards reuse after a purge
 
 
 def _plan(plpy, sql, types):
@@ -106,15 +106,37 @@ def load_version(plpy, schema, name, version):
     key = (schema, name, version)
     cached = _estimators.get(key)
     if cached is not None and cached[0] == meta["artifact_sha256"]:
-        return cached[1], meta
+        return cached[1], cached[2]
     artifact = plpy.execute(_plan(
         plpy,
         "select artifact from dbt_learn.model_artifacts where model_schema = $1 and model_name = $2 and version = $3",
         ["text", "text", "int4"],
     ), [schema, name, version])[0]["artifact"]
     estimator = serialization.load(artifact, meta["artifact_sha256"], name)
-    _estimators[key] = (meta["artifact_sha256"], estimator)
+    _estimators[key] = (meta["artifact_sha256"], estimator, meta)
     return estimator, meta
+
+
+def serving_model(plpy, schema, name):
+    """``(estimator, metadata)`` of the serving version for row-level scoring: one indexed query per call (the
+    caller's privilege, the serving version and its sha256); the estimator comes from this backend's cache."""
+    rows = plpy.execute(_plan(
+        plpy,
+        "select has_schema_privilege(session_user, (select oid from pg_namespace where nspname = $1), 'USAGE') "
+        "as allowed, v.version, v.artifact_sha256 from dbt_learn.model_versions v "
+        "where v.model_schema = $1 and v.model_name = $2 and v.version = coalesce("
+        "(select d.version from dbt_learn.deployments d where d.model_schema = $1 and d.model_name = $2 "
+        "order by d.deployment_id desc limit 1), "
+        "(select max(version) from dbt_learn.model_versions where model_schema = $1 and model_name = $2))",
+        ["text", "text"]), [schema, name])
+    if not rows:
+        raise ScoringError(f"model '{name}' (schema {schema}) has no trained version; run the ml_train model first "
+                           f"(dbt run -s {name}).")
+    row = rows[0]
+    cached = _estimators.get((schema, name, row["version"]))
+    if row["allowed"] and cached is not None and cached[0] == row["artifact_sha256"]:
+        return cached[1], cached[2]
+    return load_version(plpy, schema, name, row["version"])  # checks the privilege, loads and caches
 
 
 def fingerprints(plpy, schema, name):

@@ -1,9 +1,9 @@
 """Predicting a batch and writing the predictions as a PostgreSQL binary COPY file.
 
-The file matches the table ``(row_number int8, prediction float8, class_index int4, probabilities float8[])``:
+The file holds one row for the table ``(prediction float8[], class_index int4[], probabilities float8[])``:
 regressors fill ``prediction``; classifiers and clusterers fill ``class_index`` (an index into the classes recorded
-with the version) and, when the estimator has ``predict_proba``, ``probabilities``. Building the rows with one numpy
-structured array keeps Python objects off the hot path.
+with the version) and, when the estimator has ``predict_proba``, ``probabilities``. numpy builds the arrays' binary
+form directly, so no Python object per row is made.
 """
 
 import numpy as np
@@ -13,10 +13,11 @@ from .errors import ScoringError
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _COPY_TRAILER = b"\xff\xff"
 _FLOAT8_OID = 701
+_INT4_OID = 23
 _NULL = -1
 
 
-def predict_batch(model, estimator, X, task, feature_names=None):
+def predict_batch(model, estimator, X, task, feature_names=None, with_probabilities=True):
     """Return ``(prediction or None, class_index or None, probabilities or None)`` for a batch."""
     try:
         if task == "regression":
@@ -26,7 +27,7 @@ def predict_batch(model, estimator, X, task, feature_names=None):
         if task == "classification":
             classes = np.asarray(estimator.classes_)
             class_index = np.searchsorted(classes, labels)
-            if hasattr(estimator, "predict_proba"):
+            if with_probabilities and hasattr(estimator, "predict_proba"):
                 probabilities = np.asarray(estimator.predict_proba(X), dtype=np.float64)
         else:
             class_index = labels
@@ -47,36 +48,25 @@ def _columns_with_nan(X, feature_names):
     return [name for name, has_nan in zip(feature_names, np.isnan(X).any(axis=0)) if has_nan]
 
 
-def copy_rows(n_rows, prediction=None, class_index=None, probabilities=None):
-    """The predictions as one binary COPY payload (bytes), row_number counting from 1."""
-    fields = [("n_fields", ">i2"), ("rn_len", ">i4"), ("row_number", ">i8"), ("pred_len", ">i4")]
-    if prediction is not None:
-        fields.append(("prediction", ">f8"))
-    fields.append(("class_len", ">i4"))
-    if class_index is not None:
-        fields.append(("class_index", ">i4"))
-    fields.append(("proba_len", ">i4"))
-    n_classes = 0
-    if probabilities is not None:
-        n_classes = probabilities.shape[1]
-        fields += [("ndim", ">i4"), ("has_null", ">i4"), ("elem_oid", ">i4"), ("dim", ">i4"), ("lbound", ">i4"),
-                   ("proba", [("len", ">i4"), ("value", ">f8")], (n_classes,))]
-    rows = np.empty(n_rows, dtype=np.dtype(fields))
-    rows["n_fields"] = 4
-    rows["rn_len"] = 8
-    rows["row_number"] = np.arange(1, n_rows + 1)
-    rows["pred_len"] = 8 if prediction is not None else _NULL
-    if prediction is not None:
-        rows["prediction"] = prediction
-    rows["class_len"] = 4 if class_index is not None else _NULL
-    if class_index is not None:
-        rows["class_index"] = class_index
-    if probabilities is not None:
-        rows["proba_len"] = 20 + 12 * n_classes
-        rows["ndim"], rows["has_null"], rows["elem_oid"] = 1, 0, _FLOAT8_OID
-        rows["dim"], rows["lbound"] = n_classes, 1
-        rows["proba"]["len"] = 8
-        rows["proba"]["value"] = probabilities
-    else:
-        rows["proba_len"] = _NULL
-    return _COPY_HEADER + rows.tobytes() + _COPY_TRAILER
+def copy_arrays(n_rows, prediction=None, class_index=None, probabilities=None):
+    """The predictions as a binary COPY payload (bytes) of one row ``(float8[], int4[], float8[])``.
+
+    One array per output, in the order of the batch, so SQL zips them back to the rows with ``unnest``; the
+    probabilities are class-major (every row's first class, then every row's second, ...). A missing output is NULL.
+    """
+    fields = [_array_field(prediction, ">f8", _FLOAT8_OID, n_rows), _array_field(class_index, ">i4", _INT4_OID, n_rows),
+              _array_field(None if probabilities is None else np.asarray(probabilities).T.reshape(-1), ">f8",
+                           _FLOAT8_OID, n_rows * (0 if probabilities is None else probabilities.shape[1]))]
+    return _COPY_HEADER + np.array(3, ">i2").tobytes() + b"".join(fields) + _COPY_TRAILER
+
+
+def _array_field(values, element_type, element_oid, length):
+    """One COPY field: a 1-D array without NULLs in Postgres' binary array format, or a NULL field."""
+    if values is None:
+        return np.array(_NULL, ">i4").tobytes()
+    width = np.dtype(element_type).itemsize
+    elements = np.empty(length, dtype=[("len", ">i4"), ("value", element_type)])
+    elements["len"] = width
+    elements["value"] = values
+    header = np.array([20 + (4 + width) * length, 1, 0, element_oid, length, 1], ">i4")
+    return header.tobytes() + elements.tobytes()

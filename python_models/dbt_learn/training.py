@@ -2,6 +2,7 @@
 per-feature statistics recorded with each version as the drift baseline."""
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,24 +70,50 @@ def _timed_fit(model, estimator, X, y):
 
 _QUANTILES = np.linspace(0, 1, 11)
 _MAX_CATEGORIES = 50
+# Histogram edges and shares come from a systematic sample: a decile baseline does not need every row, and sorting
+# every column of a large batch cost more than the fit of a linear model (0.75 s at 1M x 10).
+_HISTOGRAM_SAMPLE = 100_000
 
 
 def numeric_training_stats(names, X):
-    """Per feature: count, nulls, mean, std, min, max, decile bin edges and the share of rows in each bin."""
+    """Per feature: count, nulls, mean, std, min, max, decile bin edges and the share of rows in each bin.
+
+    Moments and extremes use every row; the decile edges and the bin shares use an evenly spaced sample of at most
+    100,000 rows (the edges then stretch to the true min and max).
+    """
+    missing = np.isnan(X)
+    nulls = missing.sum(axis=0)
+    # One vectorised pass over all columns when nothing is missing (the usual case); NaN-aware reductions otherwise.
+    reduce = (np.mean, np.std, np.min, np.max) if not nulls.any() else (np.nanmean, np.nanstd, np.nanmin, np.nanmax)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NULL columns: reported as None below
+        moments = [function(X, axis=0) for function in reduce] if len(X) else None
+    sample = X[::max(1, -(-len(X) // _HISTOGRAM_SAMPLE))]
     stats = {}
     for index, name in enumerate(names):
-        column = X[:, index]
-        present = column[~np.isnan(column)]
-        entry = {"count": int(column.shape[0]), "nulls": int(column.shape[0] - present.shape[0]),
+        entry = {"count": int(X.shape[0]), "nulls": int(nulls[index]),
                  "mean": None, "std": None, "min": None, "max": None, "quantiles": None, "frequencies": None}
-        if present.size:
-            edges = np.unique(np.quantile(present, _QUANTILES))
-            counts = np.histogram(present, bins=edges)[0] if len(edges) > 1 else np.array([present.size])
-            entry.update(mean=float(present.mean()), std=float(present.std()), min=float(present.min()),
-                         max=float(present.max()), quantiles=edges.tolist(),
-                         frequencies=(counts / present.size).tolist())
+        if nulls[index] < X.shape[0]:
+            mean, std, low, high = (float(values[index]) for values in moments)
+            present = sample[:, index]
+            present = present[~np.isnan(present)]
+            if not present.size:  # the sample missed every non-null value
+                present = X[~missing[:, index], index]
+            edges = np.quantile(present, _QUANTILES)
+            edges[0], edges[-1] = low, high
+            edges = np.unique(edges)
+            entry.update(mean=mean, std=std, min=low, max=high, quantiles=edges.tolist(),
+                         frequencies=_bin_shares(present, edges))
         stats[name] = entry
     return stats
+
+
+def _bin_shares(values, edges):
+    """Share of values per bin [edge_i, edge_i+1), the last bin closed, like numpy.histogram without its sort."""
+    if len(edges) < 2:
+        return [1.0]
+    bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+    return (np.bincount(bins, minlength=len(edges) - 1) / values.size).tolist()
 
 
 def frame_training_stats(frame):

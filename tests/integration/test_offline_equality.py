@@ -8,6 +8,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.tree import DecisionTreeRegressor
 
+from dbt_learn._transport import decode_training_rows
+
 from .conftest import query
 
 
@@ -17,6 +19,18 @@ def _load_table(conn, schema, name, frame):
     with conn.cursor().copy(f'copy "{schema}"."{name}" from stdin') as copy:
         for i, row in enumerate(frame.itertuples(index=False), 1):
             copy.write_row((i, *row))
+
+
+def _in_training_order(X, y):
+    """The rows in the canonical order the runtime fits in: encoded as the training batch is (big-endian float8
+    features, then a float8 target or an int4 index into the sorted class labels) and decoded by the runtime."""
+    classes = sorted(set(y)) if y.dtype == object else None
+    target = np.searchsorted(classes, y).astype(">i4") if classes else y.astype(">f8")
+    records = np.empty(len(X), dtype=[("x", ">f8", (X.shape[1],)), ("y", target.dtype)])
+    records["x"], records["y"] = X, target
+    X_ordered, y_ordered, _ = decode_training_rows(records.tobytes(), len(X), X.shape[1],
+                                                   "int4" if classes else "float8", model="offline")
+    return X_ordered, np.asarray(classes, dtype=object)[y_ordered] if classes else y_ordered
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +73,9 @@ select * from {{{{ dbt_learn.ml_score(ref('{name}'), source_rows) }}}}
     frame = datasets[table]
     features = [c for c in frame.columns if c != "target"]
     ids = np.arange(1, len(frame) + 1)
-    fit_rows = frame[ids % 3 != 0]  # ordered by id, as the training batch is
-    offline.fit(fit_rows[features].to_numpy(dtype=np.float64), fit_rows["target"].to_numpy())
+    fit_rows = frame[ids % 3 != 0]
+    X, y = _in_training_order(fit_rows[features].to_numpy(dtype=np.float64), fit_rows["target"].to_numpy())
+    offline.fit(X, y)
     expected = offline.predict(frame[features].to_numpy(dtype=np.float64))
 
     scored = query(dbt_conn, f'select * from "{schema}"."{name}_scores" order by id')

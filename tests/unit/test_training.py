@@ -43,6 +43,18 @@ def test_training_stats_count_nulls_and_ignore_them_in_moments():
     assert sum(stats["frequencies"]) == pytest.approx(1.0)
 
 
+def test_training_stats_histogram_matches_numpy_and_spans_every_value():
+    values = np.random.default_rng(1).exponential(size=(5000, 1))
+    stats = numeric_training_stats(["a"], values)["a"]
+    expected, _ = np.histogram(values, bins=np.array(stats["quantiles"]))
+    assert stats["frequencies"] == pytest.approx((expected / 5000).tolist())
+    assert stats["quantiles"][0] == values.min() and stats["quantiles"][-1] == values.max()
+    big = np.random.default_rng(2).normal(size=(1_000_003, 1))
+    big_stats = numeric_training_stats(["b"], big)["b"]
+    assert big_stats["count"] == 1_000_003 and big_stats["max"] == big.max()
+    assert big_stats["frequencies"] == pytest.approx([0.1] * 10, abs=0.005)
+
+
 def test_artifacts_round_trip_and_a_changed_byte_is_detected():
     artifact, sha256 = dump(LinearRegression().fit([[0], [1]], [0, 1]), "m")
     assert load(artifact, sha256, "m").predict([[2]])[0] == pytest.approx(2)

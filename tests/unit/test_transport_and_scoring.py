@@ -3,7 +3,7 @@ import struct
 import numpy as np
 import pytest
 
-from dbt_learn import TrainingDataError, copy_rows, predict_batch
+from dbt_learn import TrainingDataError, copy_arrays, predict_batch
 from dbt_learn._transport import decode_float_matrix, decode_training_rows, feature_frame, text_matrix
 
 
@@ -11,19 +11,35 @@ def _float8(*values):
     return b"".join(struct.pack(">d", v) for v in values)
 
 
+def _rows(X, y):
+    """Rows as they arrive, keyed for order-free comparison (the runtime reorders them canonically)."""
+    return sorted(zip(map(tuple, np.nan_to_num(X, nan=-99).tolist()), [None] * len(X) if y is None else y.tolist()))
+
+
 def test_training_rows_split_into_features_and_class_index():
     blob = _float8(1.0, 2.0) + struct.pack(">i", 1) + _float8(3.0, float("nan")) + struct.pack(">i", 0)
-    X, y = decode_training_rows(blob, 2, 2, "int4", model="m")
-    np.testing.assert_array_equal(X[0], [1.0, 2.0])
-    assert np.isnan(X[1, 1]) and X.dtype == np.float64 and X.flags.writeable
-    assert y.tolist() == [1, 0]
+    X, y, _ = decode_training_rows(blob, 2, 2, "int4", model="m")
+    assert _rows(X, y) == [((1.0, 2.0), 1), ((3.0, -99.0), 0)]
+    assert X.dtype == np.float64 and X.flags.writeable
 
 
 def test_training_rows_with_a_float_target_and_without_one():
-    X, y = decode_training_rows(_float8(1.0, 5.0, 2.0, 7.0), 2, 1, "float8", model="m")
-    assert X.ravel().tolist() == [1.0, 2.0] and y.tolist() == [5.0, 7.0]
-    X, y = decode_training_rows(_float8(1.0, 2.0), 2, 1, None, model="m")
+    X, y, _ = decode_training_rows(_float8(1.0, 5.0, 2.0, 7.0), 2, 1, "float8", model="m")
+    assert _rows(X, y) == [((1.0,), 5.0), ((2.0,), 7.0)]
+    X, y, _ = decode_training_rows(_float8(1.0, 2.0), 2, 1, None, model="m")
     assert y is None and X.shape == (2, 1)
+
+
+def test_training_rows_come_out_in_one_order_and_fingerprint_whatever_order_they_arrived_in():
+    rng = np.random.default_rng(0)
+    rows = [_float8(*rng.normal(size=3)) for _ in range(500)]
+    X1, y1, print1 = decode_training_rows(b"".join(rows), 500, 2, "float8", model="m")
+    X2, y2, print2 = decode_training_rows(b"".join(rows[::-1]), 500, 2, "float8", model="m")
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(y1, y2)
+    assert print1 == print2
+    _, _, changed = decode_training_rows(b"".join(rows[:-1] + [_float8(0.0, 0.0, 0.0)]), 500, 2, "float8", model="m")
+    assert changed != print1
 
 
 def test_a_batch_of_the_wrong_size_is_refused():
@@ -59,22 +75,27 @@ def _parse_copy(payload):
         rows.append(row)
 
 
-def test_copy_rows_for_a_regressor():
-    rows = _parse_copy(copy_rows(2, prediction=np.array([1.5, -2.0])))
-    assert [struct.unpack(">q", r[0])[0] for r in rows] == [1, 2]
-    assert [struct.unpack(">d", r[1])[0] for r in rows] == [1.5, -2.0]
-    assert all(r[2] is None and r[3] is None for r in rows)
+def _parse_array(field):
+    ndim, has_null, oid, dim, lbound = struct.unpack_from(">iiiii", field)
+    assert (ndim, has_null, lbound) == (1, 0, 1) and len(field) == 20 + dim * (4 + (8 if oid == 701 else 4))
+    element = ">id" if oid == 701 else ">ii"
+    pairs = [struct.unpack_from(element, field, 20 + i * struct.calcsize(element)) for i in range(dim)]
+    assert {length for length, _ in pairs} <= {8 if oid == 701 else 4}
+    return oid, [value for _, value in pairs]
 
 
-def test_copy_rows_for_a_classifier_carry_class_index_and_a_float8_array():
-    rows = _parse_copy(copy_rows(1, class_index=np.array([1], dtype=np.int32),
-                                 probabilities=np.array([[0.25, 0.75]])))
-    row_number, prediction, class_index, array = rows[0]
-    assert prediction is None and struct.unpack(">i", class_index)[0] == 1
-    ndim, has_null, oid, dim, lbound = struct.unpack_from(">iiiii", array)
-    assert (ndim, has_null, oid, dim, lbound) == (1, 0, 701, 2, 1)
-    values = [struct.unpack_from(">id", array, 20 + 12 * i) for i in range(2)]
-    assert values == [(8, 0.25), (8, 0.75)]
+def test_copy_arrays_for_a_regressor():
+    (row,) = _parse_copy(copy_arrays(2, prediction=np.array([1.5, -2.0])))
+    assert _parse_array(row[0]) == (701, [1.5, -2.0])
+    assert row[1] is None and row[2] is None
+
+
+def test_copy_arrays_for_a_classifier_carry_class_indexes_and_class_major_probabilities():
+    (row,) = _parse_copy(copy_arrays(2, class_index=np.array([1, 0], dtype=np.int32),
+                                     probabilities=np.array([[0.25, 0.75], [0.9, 0.1]])))
+    assert row[0] is None
+    assert _parse_array(row[1]) == (23, [1, 0])
+    assert _parse_array(row[2]) == (701, [0.25, 0.9, 0.75, 0.1])
 
 
 def test_predict_batch_maps_labels_to_class_indexes():
