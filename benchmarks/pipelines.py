@@ -19,8 +19,18 @@ def _clock():
     return time.perf_counter()
 
 
-def _columns(dataset):
-    return ", ".join(["id", *dataset.feature_names, "y::float8 as y"])
+def _columns(dataset, widths=None):
+    """The select list every pipeline reads: id, the floats, the target, then the categories (padded to a fixed
+    width for the binary reader, which then needs no per-row parsing)."""
+    categories = [f"rpad({name}, {widths[name]}) as {name}" if widths else name for name in dataset.categorical_names]
+    return ", ".join(["id", *dataset.feature_names, "y::float8 as y", *categories])
+
+
+def _inputs(dataset, frame):
+    """What the estimator is fitted on: a plain matrix, or a frame when the Pipeline encodes categories by name."""
+    if dataset.categorical:
+        return frame[dataset.feature_names + dataset.categorical_names]
+    return frame[dataset.feature_names]
 
 
 def _prediction_payload(ids, predictions):
@@ -40,24 +50,36 @@ def pandas_pipeline(conn, engine, dataset, estimator):
 
     started = _clock()
     frame = pd.read_sql(f"select {_columns(dataset)} from {SCHEMA}.{dataset.table}", engine)
-    estimator.fit(frame[dataset.feature_names], frame["y"])
+    estimator.fit(_inputs(dataset, frame), frame["y"])
     trained = _clock()
-    out = pd.DataFrame({"id": frame["id"], "prediction": estimator.predict(frame[dataset.feature_names])})
+    out = pd.DataFrame({"id": frame["id"], "prediction": estimator.predict(_inputs(dataset, frame))})
     out.to_sql(f"scores_b_{dataset.table}", engine, schema=SCHEMA, if_exists="replace", index=False)
     done = _clock()
     return {"train": trained - started, "score": done - trained}
 
 
 def read_binary(conn, dataset):
-    """id and features and y through COPY (FORMAT binary), parsed by numpy without Python objects per value."""
+    """id, features, y (and categories) through COPY (FORMAT binary), parsed by numpy as fixed-width records."""
+    widths = None
+    if dataset.categorical:
+        widths = dict(zip(dataset.categorical_names, conn.execute(
+            "select " + ", ".join(f"max(octet_length({name}))" for name in dataset.categorical_names)
+            + f" from {SCHEMA}.{dataset.table}").fetchone()))
     with conn.cursor() as cursor:
-        with cursor.copy(f"copy (select {_columns(dataset)} from {SCHEMA}.{dataset.table}) to stdout "
+        with cursor.copy(f"copy (select {_columns(dataset, widths)} from {SCHEMA}.{dataset.table}) to stdout "
                          f"(format binary)") as copy:
             payload = b"".join(bytes(chunk) for chunk in copy)
     fields = [("n", ">i2"), ("l0", ">i4"), ("id", ">i4")]
     fields += [item for i in range(dataset.features + 1) for item in ((f"l{i + 1}", ">i4"), (f"v{i}", ">f8"))]
+    fields += [item for name in dataset.categorical_names for item in ((f"l_{name}", ">i4"), (name, f"S{widths[name]}"))]
     rows = np.frombuffer(payload, dtype=np.dtype(fields), count=dataset.rows, offset=len(_HEADER))
     X = np.column_stack([rows[f"v{i}"] for i in range(dataset.features)]).astype(np.float64)
+    if dataset.categorical:
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=dataset.feature_names)
+        for name in dataset.categorical_names:
+            X[name] = np.char.rstrip(rows[name].astype(str))
     return rows["id"].astype(np.int64), X, rows[f"v{dataset.features}"].astype(np.float64)
 
 
