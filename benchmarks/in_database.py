@@ -2,6 +2,7 @@
 per model as dbt reports it; the scikit-learn import each fresh backend pays is measured on its own, so the
 database work and dbt's overhead can be told apart."""
 
+import contextlib
 import json
 import os
 import pathlib
@@ -20,15 +21,16 @@ MODELS = ("bench_model", "bench_scores")
 CATEGORICAL_MODELS = ("bench_model_categorical", "bench_scores_categorical")  # a dbt Python model with a Pipeline
 
 
-def dbt_pipeline(dataset, kind):
-    """{train, score: node times; wall: the whole `dbt run`; peak_memory: bytes, the largest backend}."""
+def dbt_pipeline(dataset, kind, measure_memory=False):
+    """{train, score: node times; wall: the whole `dbt run`; peak_memory: bytes of the largest backend, sampled
+    only when asked (the sampling would slow the timed runs down)}."""
     algorithm, params = ESTIMATORS[dataset.task][kind]
     variables = json.dumps({"schema": SCHEMA, "table": dataset.table, "algorithm": algorithm, "params": params,
                             "kind": kind})
     env = {**os.environ, "DBT_LEARN_SCHEMA": f"{SCHEMA}_dbt"}
     model, scores = CATEGORICAL_MODELS if dataset.categorical else MODELS
     started = time.perf_counter()
-    with PeakBackendMemory() as peak:
+    with (PeakBackendMemory() if measure_memory else contextlib.nullcontext()) as peak:
         completed = subprocess.run(
             [str(REPO / ".venv" / "bin" / "dbt"), "run", "--project-dir", str(PROJECT), "--vars", variables,
              "--select", model, scores, "--target-path", str(PROJECT / "target"), "--log-path", str(PROJECT / "logs")],
@@ -39,7 +41,7 @@ def dbt_pipeline(dataset, kind):
     results = json.loads((PROJECT / "target" / "run_results.json").read_text())["results"]
     by_node = {r["unique_id"].rsplit(".", 1)[-1]: r["execution_time"] for r in results}
     return {"train": by_node[model], "score": by_node[scores], "wall": wall,
-            "peak_memory": peak.bytes}
+            "peak_memory": peak.bytes if measure_memory else None}
 
 
 def backend_import(dataset, kind):

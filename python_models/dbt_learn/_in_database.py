@@ -3,22 +3,20 @@
 Each takes ``plpy`` and plain SQL values, validates once, and leaves the computing to the pure modules.
 """
 
-import functools
 import hashlib
 import json
-import os
-from contextlib import contextmanager
 
 from . import registry, serialization
-from ._transport import class_batch, decode_float_matrix, decode_training_rows, feature_frame, text_matrix
+from ._entry_support import returns_user_errors, thread_limit
+from ._scoring_entry import predict_into_temp, predict_row  # noqa: F401 - entry points the SQL functions call
+from ._transport import class_batch, decode_training_rows
 from ._version import __version__
-from .errors import ConfigurationError, DbtLearnError, TrainingDataError
+from .errors import ConfigurationError, TrainingDataError
 from .estimators import build_estimator, check_scorable, class_path, task_of
 from ._python_fit import evaluate_fitted, frame_features, split_frame
-from ._server_io import copy_into, load_relation
+from ._server_io import load_relation
 from .lifecycle import check_lifecycle_options, config_fingerprint, deployment_decision, unchanged_since
 from .python_model import check_estimator, is_fitted, run_model_code
-from .scoring import copy_arrays, predict_batch
 from .training import Fit, fit_with_holdout, frame_training_stats, headline_metric, numeric_training_stats
 
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "threadpoolctl")
@@ -37,43 +35,7 @@ def runtime_info():
     return json.dumps({"runtime_version": __version__, "libraries": library_versions()})
 
 
-@contextmanager
-def _user_errors(plpy):
-    """Turn our exceptions into a plain ERROR whose message is the text the user should read."""
-    try:
-        yield
-    except DbtLearnError as exc:
-        plpy.error(str(exc))
-
-
-def _returns_user_errors(function):
-    """For the functions a macro calls directly: a user error comes back as ``{"error": ...}``, which the macro
-    raises as a dbt error with only that text (a Postgres ERROR would drag a Python traceback into dbt's output)."""
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except DbtLearnError as exc:
-            return json.dumps({"error": str(exc)})
-
-    return wrapper
-
-
-@contextmanager
-def _thread_limit(options):
-    """Cap BLAS/OpenMP threads: dbt runs several models at once, each in its own backend.
-
-    ``threads_per_model`` wins when set; otherwise the cores are shared out among dbt's threads.
-    """
-    from threadpoolctl import threadpool_limits
-
-    limit = options.get("threads_per_model") or max(1, (os.cpu_count() or 1) // max(1, options.get("dbt_threads") or 1))
-    with threadpool_limits(limits=int(limit)):
-        yield
-
-
-@_returns_user_errors
+@returns_user_errors
 def describe_algorithm(plpy, model, algorithm, params_json, random_state):
     """Validate an algorithm and its hyperparameters before any data moves; returns its task and class."""
     params = json.loads(params_json) if params_json else {}
@@ -88,7 +50,7 @@ def _plain_params(estimator):
             for key, value in estimator.get_params(deep=False).items()}
 
 
-@_returns_user_errors
+@returns_user_errors
 def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targets, rows, classes, class_rows):
     """Fit the configured estimator on the batch a SQL ml_train model sent; returns the outcome as JSON."""
     spec = json.loads(spec_json)
@@ -116,7 +78,7 @@ def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targ
     X = X[:, :len(names)]
 
     def fit():
-        with _thread_limit(spec):
+        with thread_limit(spec):
             result = fit_with_holdout(model_name, estimator, X, y, task, class_names=classes,
                                       **_evaluation_options(spec, order))
         return result, _record(spec, model_schema, model_name, "sql", task, result, classes, spec["features"],
@@ -190,7 +152,7 @@ def _deploy(plpy, spec, model_schema, model_name, new_version, new_metrics, serv
             "deployed_new": version is not None and version == new_version}
 
 
-@_returns_user_errors
+@returns_user_errors
 def train_python_model(plpy, model_schema, model_name, spec_json, code, filename):
     """Run a dbt Python model's code; fit what it returns unless already fitted; register the result."""
     spec = json.loads(spec_json)
@@ -226,7 +188,7 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
         X = X.drop(columns=[spec["split_column"]], errors="ignore")
 
     def fit():
-        with _thread_limit(spec):
+        with thread_limit(spec):
             if fitted_by_code:
                 result = Fit(estimator, evaluate_fitted(model_name, task, estimator, X, y), None, 0,
                              {"split": "none (fitted by the model code)"})
@@ -249,83 +211,3 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
         data_fingerprint.update(np.sort(pd.util.hash_pandas_object(frame, index=False).to_numpy()).tobytes())
     return _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint.hexdigest(),
                                config_fingerprint(spec, code), fit)
-
-
-_temp_tables = 0
-
-
-def predict_into_temp(plpy, model_schema, model_name, version, n_rows, features, categorical, options_json):
-    """Score one batch into a new temporary table of one row of arrays, loaded from a binary COPY file; returns the
-    table's name (``dbt_learn.predict_batch`` returns its row and drops it)."""
-    global _temp_tables
-    with _user_errors(plpy):
-        estimator, meta = registry.load_version(plpy, model_schema, model_name, version)
-        numeric_count = sum(1 for f in meta["features"] if f["kind"] != "categorical")
-        categorical_count = len(meta["features"]) - numeric_count
-        _temp_tables += 1
-        table = f"dbt_learn_predictions_{os.getpid()}_{_temp_tables}"
-        plpy.execute(f"create temporary table {plpy.quote_ident(table)} (prediction float8[], class_index int4[], "
-                     f"probabilities float8[]) on commit drop")
-        if not n_rows:
-            return table
-        from .errors import ScoringError
-        numeric = decode_float_matrix(features, n_rows, numeric_count, model=model_name, error=ScoringError)
-        X = numeric
-        if categorical_count or hasattr(estimator, "feature_names_in_"):
-            X = feature_frame(meta["features"], numeric,
-                              text_matrix(categorical, n_rows, categorical_count, model=model_name))
-        with _thread_limit(json.loads(options_json or "{}")):
-            prediction, class_index, probabilities = predict_batch(
-                model_name, estimator, X, meta["task"], [f["name"] for f in meta["features"]])
-        copy_into(plpy, table, copy_arrays(n_rows, prediction, class_index, probabilities))
-        return table
-
-
-def predict_row(plpy, model_schema, model_name, features, output):
-    """Row-level scoring for online use: one row of numeric features (in training order) with the serving version.
-
-    The estimator stays cached in this backend keyed by the immutable version, so after the first call a row costs
-    a registry lookup and one predict. ``output``: "value" (regressors, clusterers), "class" or "probabilities".
-    """
-    global _row_threads_limited
-    with _user_errors(plpy):
-        estimator, meta = registry.serving_model(plpy, model_schema, model_name)
-        if not _row_threads_limited:
-            # One row needs no thread pool; set once per backend (entering threadpool_limits costs ~3 ms).
-            from threadpoolctl import threadpool_limits
-
-            threadpool_limits(limits=1)
-            _row_threads_limited = True
-        return _predict_one(model_name, estimator, meta, features, output)
-
-
-_row_threads_limited = False
-
-
-def _predict_one(model_name, estimator, meta, features, output):
-    from .errors import ScoringError
-    import numpy as np
-
-    names = [f["name"] for f in meta["features"]]
-    if any(f["kind"] == "categorical" for f in meta["features"]) or hasattr(estimator, "feature_names_in_"):
-        raise ScoringError(f"model '{model_name}': row-level predict takes numeric features only; this model was "
-                           f"trained on a frame ({', '.join(names)}). Score it in bulk with ml_score.")
-    if features is None or len(features) != len(names):
-        raise ScoringError(f"model '{model_name}': predict got {0 if features is None else len(features)} "
-                           f"feature values, the model takes {len(names)}: {', '.join(names)} (in that order).")
-    X = np.array([features], dtype=np.float64)
-    task = meta["task"]
-    if output == "value":
-        if task == "classification":
-            raise ScoringError(f"model '{model_name}' is a classifier: use dbt_learn.predict_class or "
-                               f"dbt_learn.predict_proba.")
-        prediction, class_index, _ = predict_batch(model_name, estimator, X, task, names, with_probabilities=False)
-        return float(prediction[0]) if prediction is not None else float(class_index[0])
-    if task != "classification":
-        raise ScoringError(f"model '{model_name}' is not a classifier ({task}): use dbt_learn.predict.")
-    if output == "class":
-        _, class_index, _ = predict_batch(model_name, estimator, X, task, names, with_probabilities=False)
-        return meta["classes"][int(class_index[0])]
-    if not hasattr(estimator, "predict_proba"):
-        raise ScoringError(f"model '{model_name}': {type(estimator).__name__} has no predict_proba.")
-    return estimator.predict_proba(X)[0].tolist()

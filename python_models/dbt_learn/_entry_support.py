@@ -1,0 +1,44 @@
+"""What every entry point of the in-database runtime shares: user errors as plain messages, and a thread cap."""
+
+import functools
+import json
+import os
+from contextlib import contextmanager
+
+from .errors import DbtLearnError
+
+
+@contextmanager
+def user_errors(plpy):
+    """Turn our exceptions into a plain ERROR whose message is the text the user should read."""
+    try:
+        yield
+    except DbtLearnError as exc:
+        plpy.error(str(exc))
+
+
+def returns_user_errors(function):
+    """For the functions a macro calls directly: a user error comes back as ``{"error": ...}``, which the macro
+    raises as a dbt error with only that text (a Postgres ERROR would drag a Python traceback into dbt's output)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except DbtLearnError as exc:
+            return json.dumps({"error": str(exc)})
+
+    return wrapper
+
+
+@contextmanager
+def thread_limit(options):
+    """Cap BLAS/OpenMP threads: dbt runs several models at once, each in its own backend.
+
+    ``threads_per_model`` wins when set; otherwise the cores are shared out among dbt's threads.
+    """
+    from threadpoolctl import threadpool_limits
+
+    limit = options.get("threads_per_model") or max(1, (os.cpu_count() or 1) // max(1, options.get("dbt_threads") or 1))
+    with threadpool_limits(limits=int(limit)):
+        yield
