@@ -36,13 +36,14 @@ $dbt_learn$;
 {#- Runtimes before 0.3.0 took one bytea ordered in SQL. -#}
 drop function if exists dbt_learn.train(text, text, jsonb, bigint, bigint, bytea, text[]);
 
+{#- training_rows: one blob, or one per class in the order of group_classes; classes: the labels, sorted. -#}
 create or replace function dbt_learn.train(
     model_schema text, model_name text, spec jsonb, n_rows bigint, null_targets bigint, training_rows bytea[],
-    classes text[], class_rows bigint[]
+    classes text[], class_rows bigint[], group_classes text[]
 ) returns jsonb {{ definer }} as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
 return runtime.train_sql_model(plpy, model_schema, model_name, spec, n_rows, null_targets, training_rows, classes,
-                               class_rows)
+                               class_rows, group_classes)
 $dbt_learn$;
 
 create or replace function dbt_learn.train_python(

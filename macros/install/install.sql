@@ -64,7 +64,7 @@ grant usage on schema dbt_learn to {{ role_sql }};
 grant select on dbt_learn.installation, dbt_learn.model_versions, dbt_learn.deployments,
     dbt_learn.deployed_versions to {{ role_sql }};
 grant execute on function dbt_learn.runtime_info(), dbt_learn.describe_algorithm(text, text, jsonb, integer),
-    dbt_learn.train(text, text, jsonb, bigint, bigint, bytea[], text[], bigint[]),
+    dbt_learn.train(text, text, jsonb, bigint, bigint, bytea[], text[], bigint[], text[]),
     dbt_learn.predict_batch(text, text, integer, bigint, bytea, text[], jsonb),
     dbt_learn.predict(text, text, double precision[]), dbt_learn.predict_class(text, text, double precision[]),
     dbt_learn.predict_proba(text, text, double precision[]),

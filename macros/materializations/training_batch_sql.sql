@@ -1,7 +1,8 @@
 {#- The statement that trains: aggregates turn the training view into bytea blobs of rows (the features, then the
     target as float8 for regressors) and hand them to dbt_learn.train with the spec as parameters. Classifiers get
     one blob per class from a GROUP BY on the target (a hash aggregate: no sort and no window function, which cost
-    3.5 s at 1M rows), and the runtime numbers the classes in the order of the target's type.
+    3.5 s at 1M rows); only the labels are sorted, and the runtime numbers the classes in that order. Regressors and
+    clusterers get one blob from a plain aggregate (a GROUP BY on nothing cost 0.8 s more at 1M rows).
     Rows go in scan order, unsorted: the runtime puts them in a canonical order by their bytes, so the fit, the
     split and the data fingerprint do not depend on how Postgres read them. -#}
 {% macro training_batch_sql(sql, features, target, task, order_column=none, order_type=none) -%}
@@ -17,27 +18,7 @@
   {%- set quoted_target = 't.' ~ dbt_learn.quote_identifier(target) if target else none -%}
   {%- set classify = task == 'classification' -%}
   {%- set target_bytes = "float8send((" ~ quoted_target ~ ")::float8)" if task == 'regression' else "''::bytea" -%}
-  {#- Bind parameters are psycopg placeholders: every other % (user SQL, column names) is doubled, once. -#}
-  {%- set body -%}
-from (
-    select
-        coalesce(sum(n_rows), 0)::bigint as n_rows,
-        coalesce(sum(null_targets), 0)::bigint as null_targets,
-        array_agg(rows order by class) filter (where rows is not null) as training_rows,
-        {%- if classify %}
-        (array_agg(class order by class) filter (where class is not null))::text[] as classes,
-        array_agg(n_rows order by class) filter (where class is not null) as class_rows
-        {%- else %}
-        null::text[] as classes,
-        null::bigint[] as class_rows
-        {%- endif %}
-    from (
-        select
-            __dbt_learn_class as class,
-            count(*) as n_rows,
-            count(*) filter (where __dbt_learn_target_missing) as null_targets,
-            string_agg(__dbt_learn_row, ''::bytea) filter (where not __dbt_learn_target_missing) as rows
-        from (
+  {%- set rows_sql -%}
             select
                 {{ quoted_target if classify else 'null::int' }} as __dbt_learn_class,
                 {{ (quoted_target ~ ' is null') if target else 'false' }} as __dbt_learn_target_missing,
@@ -45,12 +26,46 @@ from (
             from (
 {{ sql }}
             ) as t
+  {%- endset -%}
+  {#- Bind parameters are psycopg placeholders: every other % (user SQL, column names) is doubled, once. -#}
+  {%- set body -%}
+  {%- if classify %}
+from (
+    select
+        coalesce(sum(n_rows), 0)::bigint as n_rows,
+        coalesce(sum(null_targets), 0)::bigint as null_targets,
+        array_agg(rows) filter (where class is not null) as training_rows,
+        (array_agg(class order by class) filter (where class is not null))::text[] as classes,
+        array_agg(n_rows) filter (where class is not null) as class_rows,
+        (array_agg(class) filter (where class is not null))::text[] as group_classes
+    from (
+        select
+            __dbt_learn_class as class,
+            count(*) as n_rows,
+            count(*) filter (where __dbt_learn_target_missing) as null_targets,
+            string_agg(__dbt_learn_row, ''::bytea) filter (where not __dbt_learn_target_missing) as rows
+        from (
+{{ rows_sql }}
         ) as training_rows
         group by __dbt_learn_class
     ) as groups
 ) as batch
+  {%- else %}
+from (
+    select
+        count(*) as n_rows,
+        count(*) filter (where __dbt_learn_target_missing) as null_targets,
+        array[string_agg(__dbt_learn_row, ''::bytea) filter (where not __dbt_learn_target_missing)] as training_rows,
+        null::text[] as classes,
+        null::bigint[] as class_rows,
+        null::text[] as group_classes
+    from (
+{{ rows_sql }}
+    ) as training_rows
+) as batch
+  {%- endif %}
   {%- endset -%}
 select dbt_learn.train(%s, %s, %s::jsonb, batch.n_rows, batch.null_targets, batch.training_rows, batch.classes,
-                       batch.class_rows)::text
+                       batch.class_rows, batch.group_classes)::text
 {{ body | replace('%', '%%') }}
 {%- endmacro %}

@@ -51,7 +51,8 @@ def _plain_params(estimator):
 
 
 @returns_user_errors
-def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targets, rows, classes, class_rows):
+def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targets, rows, classes, class_rows,
+                    group_classes):
     """Fit the configured estimator on the batch a SQL ml_train model sent; returns the outcome as JSON."""
     spec = json.loads(spec_json)
     target_name = (spec.get("target") or {}).get("name")
@@ -71,7 +72,8 @@ def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targ
     names = [feature["name"] for feature in spec["features"]]
     target_kind = {"classification": "int4", "regression": "float8"}.get(task)
     has_order = spec.get("split") == "time"
-    batch = class_batch(rows, class_rows, len(names) + has_order) if classes else (rows[0] if rows else None)
+    batch = (class_batch(rows, class_rows, [classes.index(label) for label in group_classes], len(names) + has_order)
+             if classes else (rows[0] if rows else None))
     X, y, rows_fingerprint = decode_training_rows(batch, n_rows, len(names) + has_order, target_kind,
                                                   model=model_name)
     order = X[:, -1] if has_order else None

@@ -51,12 +51,13 @@ def decode_training_rows(blob, n_rows, n_features, target_kind, *, model):
     return X, rows["y"].astype(np.float64 if target_kind == "float8" else np.int64), fingerprint
 
 
-def class_batch(blobs, class_rows, n_features):
-    """The rows of a classifier's per-class blobs (features only) as one batch with an int4 class index appended,
-    in the record layout ``decode_training_rows`` reads with ``target_kind="int4"``."""
+def class_batch(blobs, class_rows, class_indexes, n_features):
+    """The rows of a classifier's per-class blobs (features only; blob ``i`` holds ``class_rows[i]`` rows of class
+    number ``class_indexes[i]``) as one batch with an int4 class index appended, in the record layout
+    ``decode_training_rows`` reads with ``target_kind="int4"``."""
     records = np.empty(sum(class_rows), dtype=[("x", ">f8", (n_features,)), ("y", ">i4")])
     start = 0
-    for index, (blob, count) in enumerate(zip(blobs, class_rows)):
+    for index, blob, count in zip(class_indexes, blobs, class_rows):
         part = records[start:start + count]
         part["x"] = np.frombuffer(blob, dtype=">f8").reshape(count, n_features)
         part["y"] = index

@@ -154,7 +154,7 @@ def test_a_role_cannot_add_versions_to_a_schema_it_cannot_create_in(guarded, dbt
     try:
         answer = query(dbt_conn, """select dbt_learn.train(%s, 'intruder', %s::jsonb, 2, 0,
                                         array[float8send(1) || float8send(2) || float8send(2) || float8send(4)],
-                                        null, null)""",
+                                        null, null, null)""",
                        [foreign, spec])[0][0]
         count = query(dbt_conn, "select count(*) from dbt_learn.model_versions where model_schema = %s", [foreign])
     finally:

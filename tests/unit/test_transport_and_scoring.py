@@ -106,3 +106,12 @@ def test_predict_batch_maps_labels_to_class_indexes():
     assert prediction is None
     assert [estimator.classes_[i] for i in class_index] == ["a", "b"]
     assert probabilities.shape == (2, 3)
+
+
+def test_class_blobs_arriving_in_any_group_order_get_the_index_of_their_sorted_label():
+    from dbt_learn._transport import class_batch
+
+    # groups arrive as ("b": 2 rows, "a": 1 row); sorted labels are ["a", "b"]
+    records = class_batch([_float8(1.0, 2.0), _float8(3.0)], [2, 1], [1, 0], 1)
+    X, y, _ = decode_training_rows(records, 3, 1, "int4", model="m")
+    assert sorted(zip(X.ravel().tolist(), y.tolist())) == [(1.0, 1), (2.0, 1), (3.0, 0)]
