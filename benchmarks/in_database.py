@@ -23,7 +23,10 @@ CATEGORICAL_MODELS = ("bench_model_categorical", "bench_scores_categorical")  # 
 
 def dbt_pipeline(dataset, kind, measure_memory=False):
     """{train, score: node times; wall: the whole `dbt run`; peak_memory: bytes of the largest backend, sampled
-    only when asked (the sampling would slow the timed runs down)}."""
+    only when asked (the sampling would slow the timed runs down)}.
+
+    `--threads 1`: the scores depend on the model, so the two never run at once, and dbt_learn's default thread cap
+    (cores ÷ dbt threads per model) then gives each model every core, as the other pipelines have."""
     algorithm, params = ESTIMATORS[dataset.task][kind]
     variables = json.dumps({"schema": SCHEMA, "table": dataset.table, "algorithm": algorithm, "params": params,
                             "kind": kind})
@@ -33,7 +36,7 @@ def dbt_pipeline(dataset, kind, measure_memory=False):
     with (PeakBackendMemory() if measure_memory else contextlib.nullcontext()) as peak:
         completed = subprocess.run(
             [str(REPO / ".venv" / "bin" / "dbt"), "run", "--project-dir", str(PROJECT), "--vars", variables,
-             "--select", model, scores, "--target-path", str(PROJECT / "target"), "--log-path", str(PROJECT / "logs")],
+             "--select", model, scores, "--threads", "1", "--target-path", str(PROJECT / "target"), "--log-path", str(PROJECT / "logs")],
             env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if completed.returncode != 0:
