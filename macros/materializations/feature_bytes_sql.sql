@@ -3,9 +3,8 @@
 {% macro feature_bytes_sql(features, alias) -%}
   {%- set parts = [] -%}
   {%- for feature in features if feature.kind != 'categorical' -%}
-    {%- set cast = '::int::float8' if feature.type in ('boolean', 'bool') else '::float8' -%}
-    {%- do parts.append("coalesce(float8send((" ~ alias ~ "." ~ dbt_learn.quote_identifier(feature.name) ~ ")"
-                        ~ cast ~ "), '\\x7ff8000000000000'::bytea)") -%}
+    {%- do parts.append("coalesce(float8send(" ~ dbt_learn.feature_float8_sql(feature, alias)
+                        ~ "), '\\x7ff8000000000000'::bytea)") -%}
   {%- endfor -%}
   {{ return(parts | join(' || ') if parts else "''::bytea") }}
 {%- endmacro %}

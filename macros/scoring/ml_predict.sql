@@ -28,11 +28,10 @@
         ~ "features (" ~ categorical | join(', ') ~ "); row-level predict takes numeric features only. Score it "
         ~ "with ml_score.") }}
   {%- endif -%}
-  {%- set prefix = dbt_learn.quote_identifier(relation_alias) ~ '.' if relation_alias else '' -%}
+  {%- set alias = dbt_learn.quote_identifier(relation_alias) if relation_alias else none -%}
   {%- set arguments = [] -%}
   {%- for feature in trained.features -%}
-    {%- set cast = '::int::float8' if feature.type in ('boolean', 'bool') else '::float8' -%}
-    {%- do arguments.append('(' ~ prefix ~ dbt_learn.quote_identifier(feature.name) ~ ')' ~ cast) -%}
+    {%- do arguments.append(dbt_learn.feature_float8_sql(feature, alias)) -%}
   {%- endfor -%}
   dbt_learn.{{ functions[output] }}({{ dbt_learn.sql_string_literal(model.schema) }}, {{
       dbt_learn.sql_string_literal(model.identifier) }}, {{ arguments | join(', ') }})

@@ -4,6 +4,8 @@ row with the serving version (dbt_learn.predict / predict_class / predict_proba)
 import json
 import os
 
+import numpy as np
+
 from . import registry
 from ._entry_support import thread_limit, user_errors
 from ._server_io import copy_into
@@ -16,7 +18,7 @@ _temp_tables = 0
 
 def predict_into_temp(plpy, model_schema, model_name, version, n_rows, features, categorical, options_json):
     """Score one batch into a new temporary table of one row of arrays, loaded from a binary COPY file; returns the
-    table's name (``dbt_learn.predict_batch`` returns its row and drops it)."""
+    table's name (``dbt_learn.predict_batch`` returns its row; the table is dropped at commit)."""
     global _temp_tables
     with user_errors(plpy):
         estimator, meta = registry.load_version(plpy, model_schema, model_name, version)
@@ -62,8 +64,6 @@ _row_threads_limited = False
 
 
 def _predict_one(model_name, estimator, meta, features, output):
-    import numpy as np
-
     names = [f["name"] for f in meta["features"]]
     if any(f["kind"] == "categorical" for f in meta["features"]) or hasattr(estimator, "feature_names_in_"):
         raise ScoringError(f"model '{model_name}': row-level predict takes numeric features only; this model was "

@@ -117,17 +117,23 @@ def load_version(plpy, schema, name, version):
     return estimator, meta
 
 
+# The serving version of model ($1, $2) as a filter on model_versions v: the newest deployment, else the newest
+# version. Two index lookups (a row-level predict runs it on every call).
+_SERVING_VERSION = (
+    "where v.model_schema = $1 and v.model_name = $2 and v.version = coalesce("
+    "(select d.version from dbt_learn.deployments d where d.model_schema = $1 and d.model_name = $2 "
+    "order by d.deployment_id desc limit 1), "
+    "(select max(version) from dbt_learn.model_versions where model_schema = $1 and model_name = $2))"
+)
+
+
 def serving_model(plpy, schema, name):
     """``(estimator, metadata)`` of the serving version for row-level scoring: one indexed query per call (the
     caller's privilege, the serving version and its sha256); the estimator comes from this backend's cache."""
     rows = plpy.execute(_plan(
         plpy,
         "select has_schema_privilege(session_user, (select oid from pg_namespace where nspname = $1), 'USAGE') "
-        "as allowed, v.version, v.artifact_sha256 from dbt_learn.model_versions v "
-        "where v.model_schema = $1 and v.model_name = $2 and v.version = coalesce("
-        "(select d.version from dbt_learn.deployments d where d.model_schema = $1 and d.model_name = $2 "
-        "order by d.deployment_id desc limit 1), "
-        "(select max(version) from dbt_learn.model_versions where model_schema = $1 and model_name = $2))",
+        f"as allowed, v.version, v.artifact_sha256 from dbt_learn.model_versions v {_SERVING_VERSION}",
         ["text", "text"]), [schema, name])
     if not rows:
         raise ScoringError(f"model '{name}' (schema {schema}) has no trained version; run the ml_train model first "
@@ -157,10 +163,7 @@ def deployed_version(plpy, schema, name):
     """``(version, metrics)`` of the serving version: the last deployment, else the newest version; or None."""
     rows = plpy.execute(_plan(
         plpy,
-        "select v.version, v.metrics from dbt_learn.model_versions v "
-        "left join dbt_learn.deployed_versions d using (model_schema, model_name) "
-        "where v.model_schema = $1 and v.model_name = $2 and v.version = coalesce(d.version, "
-        "(select max(version) from dbt_learn.model_versions where model_schema = $1 and model_name = $2))",
+        f"select v.version, v.metrics from dbt_learn.model_versions v {_SERVING_VERSION}",
         ["text", "text"],
     ), [schema, name])
     return (rows[0]["version"], json.loads(rows[0]["metrics"])) if rows else None
