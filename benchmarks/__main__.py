@@ -6,27 +6,11 @@ import os
 import pathlib
 import statistics
 
-import psycopg
-
 from . import data, in_database, online, pipelines, remote, report
+from .connection import connect, engine as make_engine
 from .estimators import ESTIMATORS, make
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
-
-
-def _connect(admin=False):
-    prefix = "DBT_LEARN_ADMIN_" if admin else "DBT_LEARN_"
-    return psycopg.connect(host=os.environ["DBT_LEARN_HOST"], port=os.environ["DBT_LEARN_PORT"],
-                           dbname=os.environ["DBT_LEARN_DATABASE"], user=os.environ[prefix + "USER"],
-                           password=os.environ[prefix + "PASSWORD"], autocommit=True)
-
-
-def _engine():
-    from sqlalchemy import create_engine
-
-    return create_engine(
-        f"postgresql+psycopg://{os.environ['DBT_LEARN_USER']}:{os.environ['DBT_LEARN_PASSWORD']}"
-        f"@{os.environ['DBT_LEARN_HOST']}:{os.environ['DBT_LEARN_PORT']}/{os.environ['DBT_LEARN_DATABASE']}")
 
 
 def _median(runs, key):
@@ -51,8 +35,8 @@ def _batch(conn, admin_conn, engine, dataset, kind, repeats, results):
     rows = {"A dbt_learn (in database)": in_db, "B pandas": runs["B"], "C psycopg COPY": runs["C"],
             "D floor": runs["D"]}
     floor_total = _median(runs["D"], "train") + _median(runs["D"], "score")
-    label, base = dataset.label, {"dataset": dataset.label, "estimator": kind, "rows": dataset.rows,
-                                  "features": dataset.features, "task": dataset.task}
+    base = {"dataset": dataset.label, "estimator": kind, "rows": dataset.rows, "features": dataset.features,
+            "task": dataset.task, "categorical": dataset.categorical}
     for name, pipeline_runs in rows.items():
         train, score = _median(pipeline_runs, "train"), _median(pipeline_runs, "score")
         results["batch"].append({**base, "pipeline": name, "train": train, "score": score, "total": train + score,
@@ -70,7 +54,8 @@ def _batch(conn, admin_conn, engine, dataset, kind, repeats, results):
     results["memory"].append({**base, "peak_backend": peak, "baseline": baseline, "growth": growth,
                               "matrix": dataset.matrix_bytes,
                               "ratio": growth / dataset.matrix_bytes if growth is not None else None})
-    print(f"  {label} {kind}: A {results['batch'][-5]['total']:.2f} s, D {floor_total:.2f} s", flush=True)
+    in_db_total = _median(in_db, "train") + _median(in_db, "score")
+    print(f"  {dataset.label} {kind}: A {in_db_total:.2f} s, D {floor_total:.2f} s", flush=True)
 
 
 def run(datasets, kinds, repeats, out_dir, online_clients=(1, 4, 16), online_seconds=3.0, with_remote=True):
@@ -78,8 +63,8 @@ def run(datasets, kinds, repeats, out_dir, online_clients=(1, 4, 16), online_sec
                "online": [], "remote": [], "notes": []}
     online_dataset = max((d for d in datasets if d.task == "regression" and d.features == min(
         x.features for x in datasets) and not d.categorical), key=lambda d: d.rows, default=None)
-    with _connect() as conn, _connect(admin=True) as admin_conn:
-        engine = _engine()
+    with connect() as conn, connect(admin=True) as admin_conn:
+        engine = make_engine()
         for dataset in datasets:
             data.create(conn, dataset)
             for kind in kinds:

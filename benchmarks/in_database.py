@@ -9,8 +9,7 @@ import pathlib
 import subprocess
 import time
 
-import psycopg
-
+from .connection import connect
 from .data import SCHEMA
 from .estimators import ESTIMATORS
 from .memory import PeakBackendMemory, rss_anon
@@ -21,28 +20,32 @@ MODELS = ("bench_model", "bench_scores")
 CATEGORICAL_MODELS = ("bench_model_categorical", "bench_scores_categorical")  # a dbt Python model with a Pipeline
 
 
-def dbt_pipeline(dataset, kind, measure_memory=False):
-    """{train, score: node times; wall: the whole `dbt run`; peak_memory: bytes of the largest backend, sampled
-    only when asked (the sampling would slow the timed runs down)}.
-
-    `--threads 1`: the scores depend on the model, so the two never run at once, and dbt_learn's default thread cap
-    (cores ÷ dbt threads per model) then gives each model every core, as the other pipelines have."""
-    algorithm, params = ESTIMATORS[dataset.task][kind]
-    variables = json.dumps({"schema": SCHEMA, "table": dataset.table, "algorithm": algorithm, "params": params,
-                            "kind": kind})
-    env = {**os.environ, "DBT_LEARN_SCHEMA": f"{SCHEMA}_dbt"}
-    model, scores = CATEGORICAL_MODELS if dataset.categorical else MODELS
+def run_dbt(variables, models, threads=1):
+    """`dbt run --select models` of the benchmark project; returns its wall time and dbt's time per node."""
     started = time.perf_counter()
-    with (PeakBackendMemory() if measure_memory else contextlib.nullcontext()) as peak:
-        completed = subprocess.run(
-            [str(REPO / ".venv" / "bin" / "dbt"), "run", "--project-dir", str(PROJECT), "--vars", variables,
-             "--select", model, scores, "--threads", "1", "--target-path", str(PROJECT / "target"), "--log-path", str(PROJECT / "logs")],
-            env=env, capture_output=True, text=True)
+    completed = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "dbt"), "run", "--project-dir", str(PROJECT), "--vars", json.dumps(variables),
+         "--select", *models, "--threads", str(threads), "--target-path", str(PROJECT / "target"),
+         "--log-path", str(PROJECT / "logs")],
+        env={**os.environ, "DBT_LEARN_SCHEMA": f"{SCHEMA}_dbt"}, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if completed.returncode != 0:
         raise RuntimeError(f"dbt run of the benchmark failed:\n{completed.stdout[-4000:]}")
     results = json.loads((PROJECT / "target" / "run_results.json").read_text())["results"]
-    by_node = {r["unique_id"].rsplit(".", 1)[-1]: r["execution_time"] for r in results}
+    return wall, {r["unique_id"].rsplit(".", 1)[-1]: r["execution_time"] for r in results}
+
+
+def dbt_pipeline(dataset, kind, measure_memory=False):
+    """{train, score: node times; wall: the whole `dbt run`; peak_memory: bytes of the largest backend, sampled
+    only when asked (the sampling would slow the timed runs down)}.
+
+    One dbt thread: the scores depend on the model, so the two never run at once, and dbt_learn's default thread
+    cap (cores ÷ dbt threads per model) then gives each model every core, as the other pipelines have."""
+    algorithm, params = ESTIMATORS[dataset.task][kind]
+    variables = {"schema": SCHEMA, "table": dataset.table, "algorithm": algorithm, "params": params, "kind": kind}
+    model, scores = CATEGORICAL_MODELS if dataset.categorical else MODELS
+    with (PeakBackendMemory() if measure_memory else contextlib.nullcontext()) as peak:
+        wall, by_node = run_dbt(variables, (model, scores))
     return {"train": by_node[model], "score": by_node[scores], "wall": wall,
             "peak_memory": peak.bytes if measure_memory else None}
 
@@ -53,9 +56,7 @@ def backend_import(dataset, kind):
     backend's private memory afterwards, the baseline every dbt_learn backend carries."""
     algorithm, params = ESTIMATORS[dataset.task][kind]
     started = time.perf_counter()
-    with psycopg.connect(host=os.environ["DBT_LEARN_HOST"], port=os.environ["DBT_LEARN_PORT"],
-                         dbname=os.environ["DBT_LEARN_DATABASE"], user=os.environ["DBT_LEARN_USER"],
-                         password=os.environ["DBT_LEARN_PASSWORD"], autocommit=True) as conn:
+    with connect() as conn:
         conn.execute("select dbt_learn.describe_algorithm(%s, %s, %s::jsonb, 0)",
                      ["bench_import", algorithm, json.dumps(params)]).fetchone()
         seconds = time.perf_counter() - started

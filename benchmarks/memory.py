@@ -6,7 +6,6 @@ RssAnon is what a backend allocated for itself (Python objects, numpy arrays, ag
 excluded, since every backend maps them and they are sized by the server's configuration.
 """
 
-import os
 import pathlib
 import threading
 

@@ -14,9 +14,9 @@ import threading
 import time
 
 import numpy as np
-import psycopg
 from psycopg import sql
 
+from .connection import connect
 from .data import SCHEMA
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -24,16 +24,11 @@ MODEL_SCHEMA, MODEL_NAME = f"{SCHEMA}_dbt", "bench_model"
 _WARMUP_REQUESTS = 50
 
 
-def _connect(env):
-    return psycopg.connect(host=env["DBT_LEARN_HOST"], port=env["DBT_LEARN_PORT"], dbname=env["DBT_LEARN_DATABASE"],
-                           user=env["DBT_LEARN_USER"], password=env["DBT_LEARN_PASSWORD"], autocommit=True)
-
-
-def _sql_client(env, dataset, seed, barrier, seconds, results):
+def _sql_client(dataset, seed, barrier, seconds, results):
     query = sql.SQL("select dbt_learn.predict(%s, %s, {}) from {}.{} where id = %s").format(
         sql.SQL(", ").join(sql.Identifier(name) for name in dataset.feature_names),
         sql.Identifier(SCHEMA), sql.Identifier(dataset.table))
-    with _connect(env) as conn:
+    with connect() as conn:
         ids = np.random.default_rng(seed).integers(1, dataset.rows + 1, size=1_000_000).tolist()
 
         def request(row_id):
@@ -156,16 +151,14 @@ class Microservice:
 
 
 def run(admin_conn, dataset, clients=(1, 4, 16), seconds=3.0, repeats=3):
-    """Rows of {clients, pipeline, p50_ms, p99_ms, throughput}: medians over the repeats."""
+    """Rows of {clients, pipeline, p50_ms, p99_ms, throughput}: medians over the repeats. The rows are looked up by
+    id through the unique index data.create makes."""
     env = dict(os.environ)
-    with _connect(env) as conn:
-        conn.execute(sql.SQL("create unique index if not exists {} on {}.{} (id)").format(
-            sql.Identifier(f"{dataset.table}_id"), sql.Identifier(SCHEMA), sql.Identifier(dataset.table)))
     rows = []
     with tempfile.TemporaryDirectory(prefix="dbt_learn_bench_") as directory:
         with Microservice(env, dataset, _export_artifact(admin_conn, directory)) as service:
             for count in clients:
-                for name, target, args in (("E predict() in SQL", _sql_client, (env, dataset)),
+                for name, target, args in (("E predict() in SQL", _sql_client, (dataset,)),
                                            ("E microservice (Flask)", _http_client, (service.port, dataset))):
                     runs = [_measure(target, args, count, seconds) for _ in range(repeats)]
                     rows.append({"clients": count, "pipeline": name,

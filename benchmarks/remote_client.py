@@ -6,7 +6,7 @@ import sys
 import time
 
 from . import pipelines
-from .__main__ import _connect, _engine
+from .connection import connect, engine
 from .data import Dataset
 from .estimators import make
 
@@ -15,16 +15,16 @@ def main(argv):
     spec = json.loads(argv[0])
     dataset = Dataset(spec["rows"], spec["features"], spec["task"], spec["categorical"])
     runs = {"F remote B pandas": [], "F remote C psycopg COPY": []}
-    with _connect() as conn:
+    with connect() as conn:
         round_trips = []
         for _ in range(50):
             started = time.perf_counter()
             conn.execute("select 1").fetchone()
             round_trips.append(time.perf_counter() - started)
-        engine = _engine()
+        sql_engine = engine()
         for _ in range(spec["repeats"]):
             estimator = make(dataset.task, spec["kind"], dataset.categorical_names)
-            runs["F remote B pandas"].append(pipelines.pandas_pipeline(conn, engine, dataset, estimator))
+            runs["F remote B pandas"].append(pipelines.pandas_pipeline(conn, sql_engine, dataset, estimator))
             estimator = make(dataset.task, spec["kind"], dataset.categorical_names)
             runs["F remote C psycopg COPY"].append(pipelines.copy_pipeline(conn, dataset, estimator))
     print(json.dumps({"runs": runs, "round_trip_ms": 1000 * statistics.median(round_trips)}))

@@ -3,33 +3,19 @@ and what splitting one scoring model in two, run by two dbt threads, buys on thi
 benchmarks/results/scaling.md; docs/scaling.md discusses the figures."""
 
 import argparse
-import json
-import os
 import pathlib
-import subprocess
-import time
 
 from . import data, in_database
-from .__main__ import RESULTS, _connect
+from .__main__ import RESULTS
+from .connection import connect
 
 SPLIT = ("bench_half_0", "bench_half_1")
 SPLIT_SCORES = ("bench_scores_half_0", "bench_scores_half_1")
 
 
 def _dbt_run(dataset, models, threads):
-    variables = json.dumps({"schema": data.SCHEMA, "table": dataset.table, "algorithm": "linear_regression",
-                            "params": {}, "kind": "linear"})
-    started = time.perf_counter()
-    completed = subprocess.run(
-        [str(in_database.REPO / ".venv" / "bin" / "dbt"), "run", "--project-dir", str(in_database.PROJECT),
-         "--vars", variables, "--threads", str(threads), "--select", *models,
-         "--target-path", str(in_database.PROJECT / "target"), "--log-path", str(in_database.PROJECT / "logs")],
-        env={**os.environ, "DBT_LEARN_SCHEMA": f"{data.SCHEMA}_dbt"}, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if completed.returncode:
-        raise RuntimeError(f"dbt run failed:\n{completed.stdout[-3000:]}")
-    results = json.loads((in_database.PROJECT / "target" / "run_results.json").read_text())["results"]
-    return wall, {r["unique_id"].rsplit(".", 1)[-1]: r["execution_time"] for r in results}
+    return in_database.run_dbt({"schema": data.SCHEMA, "table": dataset.table, "algorithm": "linear_regression",
+                                "params": {}, "kind": "linear"}, models, threads)
 
 
 def main(argv=None):
@@ -43,7 +29,7 @@ def main(argv=None):
              "|---|---|---|---|"]
     split = ["", "## One scoring model vs. two half-table models on two dbt threads", "",
              "| rows | one model: score node | two models: wall of the pair's nodes | speed-up |", "|---|---|---|---|"]
-    with _connect() as conn:
+    with connect() as conn:
         for rows in (int(r) for r in args.rows.split(",")):
             dataset = data.Dataset(rows, 10, "regression")
             data.create(conn, dataset)
