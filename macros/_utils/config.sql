@@ -6,6 +6,7 @@
       'dbt_learn_refit': true,
       'dbt_learn_threads_per_model': none,
       'dbt_learn_retrain_policy': 'on_change',
+      'dbt_learn_as_of': none,
   } -%}
   {%- if key not in defaults -%}
     {{ exceptions.raise_compiler_error("dbt_learn: unknown package setting '" ~ key ~ "'") }}
