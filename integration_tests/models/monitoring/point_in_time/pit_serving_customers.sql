@@ -1,0 +1,1 @@
+select distinct customer_key from {{ ref('pit_spine') }}

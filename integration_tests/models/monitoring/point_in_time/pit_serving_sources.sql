@@ -1,0 +1,1 @@
+select distinct lead_source from {{ ref('pit_lead_spine') }}
