@@ -86,12 +86,27 @@ def split_rows(model, y, task, n_rows, *, holdout_size, random_state, split="aut
     return np.sort(fit), np.sort(holdout)
 
 
-def compute_metrics(task, estimator, X, y):
-    """Every metric of the task that is defined on these rows (a holdout with one class has no roc_auc)."""
+def model_outputs(task, estimator, X):
+    """The estimator's outputs on X - predictions, and probabilities for classifiers with predict_proba - computed
+    once for both the holdout metrics and the prediction baseline. A clusterer without predict gives none."""
+    if X is None or len(X) == 0 or not hasattr(estimator, "predict"):
+        return {}
+    outputs = {"predicted": estimator.predict(X)}
+    if task == "classification" and hasattr(estimator, "predict_proba"):
+        outputs["proba"] = estimator.predict_proba(X)
+    return outputs
+
+
+def compute_metrics(task, estimator, X, y, outputs=None):
+    """Every metric of the task that is defined on these rows (a holdout with one class has no roc_auc).
+
+    ``outputs`` are the estimator's model_outputs on X when the caller already has them.
+    """
     from sklearn import metrics
 
     if X is None or len(X) == 0:
         return {}
+    outputs = model_outputs(task, estimator, X) if outputs is None else outputs
     results = {}
 
     def record(name, compute):
@@ -102,14 +117,14 @@ def compute_metrics(task, estimator, X, y):
         results[name] = value if not isinstance(value, (float, np.floating)) else float(value)
 
     if task == "regression":
-        predicted = estimator.predict(X)
+        predicted = outputs["predicted"]
         if len(y) > 1:
             record("r2", lambda: metrics.r2_score(y, predicted))
         record("mae", lambda: metrics.mean_absolute_error(y, predicted))
         record("rmse", lambda: metrics.root_mean_squared_error(y, predicted))
         record("mape", lambda: metrics.mean_absolute_percentage_error(y, predicted))
     elif task == "classification":
-        predicted = estimator.predict(X)
+        predicted = outputs["predicted"]
         classes = estimator.classes_
         record("accuracy", lambda: metrics.accuracy_score(y, predicted))
         record("balanced_accuracy", lambda: metrics.balanced_accuracy_score(y, predicted))
@@ -117,8 +132,8 @@ def compute_metrics(task, estimator, X, y):
             record(f"f1_{average}", lambda: metrics.f1_score(y, predicted, average=average, zero_division=0))
         record("precision_macro", lambda: metrics.precision_score(y, predicted, average="macro", zero_division=0))
         record("recall_macro", lambda: metrics.recall_score(y, predicted, average="macro", zero_division=0))
-        if hasattr(estimator, "predict_proba"):
-            proba = estimator.predict_proba(X)
+        if "proba" in outputs:
+            proba = outputs["proba"]
             if len(classes) == 2:
                 record("roc_auc", lambda: metrics.roc_auc_score(np.asarray(y) == classes[1], proba[:, 1]))
             else:
@@ -126,7 +141,7 @@ def compute_metrics(task, estimator, X, y):
             record("log_loss", lambda: metrics.log_loss(y, proba, labels=classes))
         record("confusion_matrix", lambda: metrics.confusion_matrix(y, predicted, labels=classes).tolist())
     elif task == "clustering":
-        labels = estimator.predict(X) if hasattr(estimator, "predict") else estimator.labels_
+        labels = outputs["predicted"] if "predicted" in outputs else estimator.labels_
         found, counts = np.unique(labels, return_counts=True)
         results["cluster_sizes"] = {str(label): int(count) for label, count in zip(found, counts)}
         if 1 < len(found) < len(X):

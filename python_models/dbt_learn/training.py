@@ -1,6 +1,8 @@
 """Fitting an estimator: evaluate on a holdout (and optionally k folds), then refit on every row; and the
-per-feature statistics recorded with each version as the drift baseline."""
+statistics recorded with each version as the drift baseline: per feature (training_stats) and per output column of
+its predictions (evaluation['prediction_stats'])."""
 
+import re
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -8,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import TrainingDataError
-from .evaluation import HEADLINE, compute_metrics, cross_validate_scores, split_rows, take
+from .evaluation import HEADLINE, compute_metrics, cross_validate_scores, model_outputs, split_rows, take
 
 
 def headline_metric(task):
@@ -36,7 +38,8 @@ def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_s
     y_part = (lambda index: None) if y is None else (lambda index: np.asarray(y)[index])
     evaluated = clone(estimator)
     fit_seconds = _timed_fit(model, evaluated, take(X, fit_rows), y_part(fit_rows))
-    metrics = {} if holdout is None else compute_metrics(task, evaluated, take(X, holdout), y_part(holdout))
+    outputs = None if holdout is None else model_outputs(task, evaluated, take(X, holdout))
+    metrics = {} if holdout is None else compute_metrics(task, evaluated, take(X, holdout), y_part(holdout), outputs)
     evaluation = {"split": split, "holdout_size": holdout_size, "holdout_rows": 0 if holdout is None else len(holdout),
                   "refit": bool(refit and holdout is not None), "cv_folds": cv_folds or 0}
     if cv_folds:
@@ -46,7 +49,37 @@ def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_s
     if refit and holdout is not None:
         final = clone(estimator)
         fit_seconds = _timed_fit(model, final, X, y)
+    evaluation["prediction_stats"] = _prediction_baseline(task, evaluated, final, X, holdout, outputs, class_names)
     return Fit(final, metrics, fit_seconds, evaluation["holdout_rows"], evaluation)
+
+
+def _prediction_baseline(task, evaluated, final, X, holdout, holdout_outputs, class_names):
+    """prediction_stats of the evaluated estimator's holdout predictions, else training_prediction_stats."""
+    if holdout is None:
+        return training_prediction_stats(task, final, X, class_names)
+    return prediction_stats(task, holdout_outputs, getattr(evaluated, "classes_", None),
+                            _labels(evaluated, class_names), _labels(final, class_names), "holdout")
+
+
+def training_prediction_stats(task, estimator, X, class_names=None):
+    """prediction_stats of a served estimator's predictions on (a sample of at most 100,000 of) its own training
+    rows: in-sample, so flattering; for versions without a holdout, or fitted by a Python model's own code."""
+    if X is None or not len(X):
+        return {}
+    sample = np.arange(0, len(X), max(1, -(-len(X) // _HISTOGRAM_SAMPLE)))
+    outputs = model_outputs(task, estimator, take(X, sample))
+    if not outputs and len(getattr(estimator, "labels_", ())) == len(X):  # a clusterer without predict
+        outputs = {"predicted": np.asarray(estimator.labels_)[sample]}
+    labels = _labels(estimator, class_names)
+    return prediction_stats(task, outputs, getattr(estimator, "classes_", None), labels, labels, "training rows")
+
+
+def _labels(estimator, class_names):
+    """A classifier's classes as the registry names them: class_names[index] for SQL models (they fit on class
+    indexes), str(label) for Python models."""
+    if not hasattr(estimator, "classes_"):
+        return None
+    return [class_names[int(c)] if class_names is not None else str(c) for c in estimator.classes_]
 
 
 def _timed_fit(model, estimator, X, y):
@@ -129,3 +162,51 @@ def frame_training_stats(frame):
                            "distinct": int(column.nunique()),
                            "categories": {str(k): float(v) for k, v in shares.head(_MAX_CATEGORIES).items()}}
     return stats
+
+
+def probability_column_names(labels):
+    """probability_<class> per class, as ml_score names its columns (macros/scoring/prediction_columns_sql.sql,
+    probability_column_names): the label lower-cased with other characters as _, or its position if names clash."""
+    names = ["probability_" + re.sub("[^a-z0-9]+", "_", label.lower()).strip("_") for label in labels]
+    return names if len(set(names)) == len(names) else [f"probability_{index}" for index in range(len(labels))]
+
+
+def prediction_stats(task, outputs, classes, labels, served_labels, source):
+    """The prediction baseline, keyed by the scores column each output becomes: numeric statistics (as
+    numeric_training_stats) of `prediction` for regressors and clusterers and of each `probability_<class>` column
+    of classifiers with predict_proba; the class shares of a classifier's `prediction` (categories, as for a text
+    feature). ``classes`` and ``labels`` are the producing estimator's classes_ and their registry names,
+    ``served_labels`` the served version's: a class the evaluated estimator never saw has probability 0.
+    Non-finite values count as nulls. Every entry names the rows it describes: source 'holdout' or 'training rows'.
+    """
+    if not outputs:
+        return {}
+    predicted = np.asarray(outputs["predicted"])
+    if task == "classification":
+        positions = np.searchsorted(np.asarray(classes), predicted)  # classes_ is sorted (np.unique)
+        stats = {"prediction": _class_shares(positions, labels)}
+        if "proba" in outputs:
+            proba = np.asarray(outputs["proba"], dtype=np.float64)
+            by_label = {label: proba[:, index] for index, label in enumerate(labels)}
+            absent = np.zeros(len(predicted))
+            names = probability_column_names(served_labels)
+            matrix = np.column_stack([by_label.get(label, absent) for label in served_labels])
+            stats.update(numeric_training_stats(names, _finite(matrix)))
+            for name, label in zip(names, served_labels):
+                stats[name]["class"] = label
+    else:
+        stats = numeric_training_stats(["prediction"], _finite(predicted.astype(np.float64)[:, None]))
+    for entry in stats.values():
+        entry["source"] = source
+    return stats
+
+
+def _finite(values):
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def _class_shares(positions, labels):
+    found, counts = np.unique(positions, return_counts=True)
+    ranked = np.argsort(-counts, kind="stable")[:_MAX_CATEGORIES]
+    return {"count": int(len(positions)), "nulls": 0, "distinct": int(len(found)),
+            "categories": {labels[int(found[i])]: float(counts[i] / len(positions)) for i in ranked}}
