@@ -2,7 +2,8 @@
     what the SQL needs (quoted names, time expressions, literals), so a mistake is a compile error that names the
     model, the relation and the column instead of a Postgres error halfway through a run. -#}
 {% macro label_predictions_arguments(predictions, outcomes, key, outcome_column, outcome_time_column,
-                                     decision_time_column, maturity, missing_outcome, missing_outcome_value, since) -%}
+                                     decision_time_column, maturity, missing_outcome, missing_outcome_value, since,
+                                     columns=none, recompute=none) -%}
   {%- set where = "dbt_learn: ml_label_predictions(" ~ (model.name if model is mapping and model.name else this) ~ "): " -%}
   {%- for name, relation in [('predictions', predictions), ('outcomes', outcomes)] -%}
     {%- if relation is string or relation is none or relation.identifier is not defined -%}
@@ -80,7 +81,37 @@
         ~ "with 'unknown' a missing outcome has no label. Remove it or set missing_outcome='negative'.") }}
   {%- endif -%}
 
+  {%- set carried = [columns] if columns is string else (columns or []) | list -%}
+  {%- for column in carried -%}
+    {%- if column is not string or column not in log_names -%}
+      {{ exceptions.raise_compiler_error(where ~ "columns: '" ~ column ~ "' is not a column of predictions "
+          ~ predictions ~ "; its columns are: " ~ log_names | join(', ') ~ ".") }}
+    {%- endif -%}
+    {%- if column in outputs or column in keys or column.startswith('probability_') -%}
+      {{ exceptions.raise_compiler_error(where ~ "columns: '" ~ column ~ "' is already an output column ("
+          ~ outputs | join(', ') ~ ", the keys, probability_*); list only other columns of the log.") }}
+    {%- endif -%}
+  {%- endfor -%}
+
   {%- set since_sql = none -%}
+  {%- if recompute is not none -%}
+    {%- if since is not none -%}
+      {{ exceptions.raise_compiler_error(where ~ "give since or recompute, not both: recompute sets since to "
+          ~ "as_of - recompute on incremental runs.") }}
+    {%- endif -%}
+    {%- if recompute is not string or not modules.re.match('^[0-9]+ (second|minute|hour|day|week)s?$', recompute) -%}
+      {{ exceptions.raise_compiler_error(where ~ "recompute '" ~ recompute ~ "' is not an interval like '2 days' "
+          ~ "(a whole number and one of second, minute, hour, day, week).") }}
+    {%- endif -%}
+    {%- if is_incremental() -%}
+      {%- set since_sql = '(' ~ dbt_learn.as_of_sql() ~ ' - ' ~ dbt_learn.sql_string_literal(recompute)
+                          ~ '::interval)' -%}
+    {%- endif -%}
+  {%- elif config.get('materialized') == 'incremental' -%}
+    {{ exceptions.raise_compiler_error(where ~ "an incremental model needs recompute, how far back each run "
+        ~ "re-judges keys (config unique_key = the key, incremental_strategy='delete+insert'): at least the "
+        ~ "maturity plus the longest delay of an outcome you want counted, e.g. recompute='3 days'.") }}
+  {%- endif -%}
   {%- if since is not none -%}
     {%- set text = since | string | trim -%}
     {%- set match = modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)? ?'
@@ -102,8 +133,10 @@
   {%- endfor -%}
   {#- scored_at breaks ties between log rows with the same decision time, when it is a different column -#}
   {%- set scored = 'scored_at' if 'scored_at' in log_names and decision_time_column != 'scored_at' else none -%}
+  {%- set quoted_columns = [] -%}
+  {%- for column in carried -%}{%- do quoted_columns.append(dbt_learn.quote_identifier(column)) -%}{%- endfor -%}
   {{ return({
-      'keys': quoted_keys, 'probabilities': probabilities,
+      'keys': quoted_keys, 'probabilities': probabilities, 'columns': quoted_columns,
       'scored_at': dbt_learn.quote_identifier(scored) if scored else none,
       'outcome': dbt_learn.quote_identifier(outcome_column),
       'maturity': maturity_sql, 'negative': negative_sql, 'since': since_sql,

@@ -14,19 +14,20 @@
     outcome time) and outcomes of keys never predicted are left out. Plain SQL: no PL/Python. -#}
 {% macro ml_label_predictions(predictions, outcomes, key, outcome_column='outcome', outcome_time_column='observed_at',
                               decision_time_column='scored_at', maturity=none, missing_outcome='unknown',
-                              missing_outcome_value=none, since=none) -%}
+                              missing_outcome_value=none, since=none, columns=none, recompute=none) -%}
   {{ return(adapter.dispatch('ml_label_predictions', 'dbt_learn')(predictions, outcomes, key, outcome_column,
-      outcome_time_column, decision_time_column, maturity, missing_outcome, missing_outcome_value, since)) }}
+      outcome_time_column, decision_time_column, maturity, missing_outcome, missing_outcome_value, since, columns,
+      recompute)) }}
 {%- endmacro %}
 
 {% macro default__ml_label_predictions(predictions, outcomes, key, outcome_column, outcome_time_column,
                                        decision_time_column, maturity, missing_outcome, missing_outcome_value,
-                                       since) -%}
+                                       since, columns, recompute) -%}
   {%- if not execute -%}
     {{ return('select 1') }}
   {%- endif -%}
   {%- set a = dbt_learn.label_predictions_arguments(predictions, outcomes, key, outcome_column, outcome_time_column,
-        decision_time_column, maturity, missing_outcome, missing_outcome_value, since) -%}
+        decision_time_column, maturity, missing_outcome, missing_outcome_value, since, columns, recompute) -%}
   {%- set as_of = dbt_learn.as_of_sql() -%}
   {%- set decided = dbt_learn.monitoring_time_sql(predictions, decision_time_column, 'p', 'decision_time_column') -%}
   {%- set observed = dbt_learn.monitoring_time_sql(outcomes, outcome_time_column, 'o', 'outcome_time_column') -%}
@@ -48,6 +49,9 @@ with __dbt_learn_log as (
         {%- if a['scored_at'] %}
         p.{{ a['scored_at'] }} as __dbt_learn_scored_at,
         {%- endif %}
+        {%- for column in a['columns'] %}
+        p.{{ column }},
+        {%- endfor %}
         p.model_version,
         p.prediction
         {%- for column in a['probabilities'] %},
@@ -74,6 +78,9 @@ __dbt_learn_decisions as (
         select distinct on ({{ keys }})
             {{ keys }},
             decided_at,
+            {%- for column in a['columns'] %}
+            {{ column }},
+            {%- endfor %}
             model_version,
             prediction,
             {%- for column in a['probabilities'] %}
@@ -136,6 +143,9 @@ __dbt_learn_judged as (
 
 select
     {{ keys }},
+    {%- for column in a['columns'] %}
+    {{ column }},
+    {%- endfor %}
     decided_at,
     model_version,
     prediction,
