@@ -2,15 +2,18 @@
 
       select * from {{ dbt_learn.ml_score(ref('churn_model'), ref('customers_today'), id_columns=['customer_id']) }}
 
-    Columns: the id columns, `prediction` (typed like the training target), one `probability_<class>` column per
-    class for classifiers with predict_proba, `model_version` and `scored_at`. Features are matched by name; extra
-    columns are ignored. The version is read from the registry when the model compiles (the deployed one, unless
-    `version` pins one), so a table of scores is refreshed, with the current version, on every dbt run. -#}
-{% macro ml_score(model, relation, id_columns=none, version=none) -%}
-  {{ return(adapter.dispatch('ml_score', 'dbt_learn')(model, relation, id_columns, version)) }}
+    Columns: the id columns, `changed_column` when given, `prediction` (typed like the training target), one
+    `probability_<class>` column per class for classifiers with predict_proba, `model_version` and `scored_at` (the
+    run's as-of moment). Features are matched by name; extra columns are ignored. The version is read from the
+    registry when the model compiles (the deployed one, unless `version` pins one), so a table of scores is
+    refreshed, with the current version, on every dbt run.
+
+    In an incremental model (a prediction log) the scores accumulate instead: see unscored_rows_sql. -#}
+{% macro ml_score(model, relation, id_columns=none, version=none, changed_column=none) -%}
+  {{ return(adapter.dispatch('ml_score', 'dbt_learn')(model, relation, id_columns, version, changed_column)) }}
 {%- endmacro %}
 
-{% macro postgres__ml_score(model, relation, id_columns, version) -%}
+{% macro postgres__ml_score(model, relation, id_columns, version, changed_column) -%}
   {%- if not execute -%}
     {{ return('(select 1) as __dbt_learn_scores') }}
   {%- endif -%}
@@ -30,8 +33,25 @@
         | map(attribute='name') | join(', ') ~ ". Add them to the scoring model or retrain without them.") }}
   {%- endif -%}
   {%- for column in ids if column not in available -%}
-    {{ exceptions.raise_compiler_error("dbt_learn: scoring " ~ relation ~ " with model '" ~ model.identifier
-        ~ "': id column '" ~ column ~ "' is not in the scoring relation; its columns are: " ~ available | join(', ')) }}
+    {{ exceptions.raise_compiler_error("dbt_learn: ml_score(" ~ this.identifier ~ "): id column '" ~ column
+        ~ "' is not a column of " ~ relation ~ " (scored with model '" ~ model.identifier ~ "'); its columns are: "
+        ~ available | join(', ') ~ ". Pass id_columns that the scored relation has.") }}
   {%- endfor -%}
-  {{ return(dbt_learn.scoring_sql(model, relation, ids, trained)) }}
+  {%- set carried = ids -%}
+  {%- if changed_column is not none -%}
+    {%- if changed_column in ids -%}
+      {{ exceptions.raise_compiler_error("dbt_learn: ml_score(" ~ this.identifier ~ "): changed_column '"
+          ~ changed_column ~ "' is also an id column, so a changed value already makes a new key. Leave it out of "
+          ~ "id_columns or drop changed_column.") }}
+    {%- endif -%}
+    {%- if changed_column not in available -%}
+      {{ exceptions.raise_compiler_error("dbt_learn: ml_score(" ~ this.identifier ~ "): changed_column '"
+          ~ changed_column ~ "' is not a column of " ~ relation ~ "; its columns are: " ~ available | join(', ')
+          ~ ". Name the column of the scored relation that grows when a row changes (e.g. updated_at).") }}
+    {%- endif -%}
+    {#- carried next to the ids, so the log remembers which value of the row it scored -#}
+    {%- set carried = ids + [changed_column] -%}
+  {%- endif -%}
+  {%- set rows = dbt_learn.unscored_rows_sql(relation, ids, trained.version, changed_column) -%}
+  {{ return(dbt_learn.scoring_sql(model, rows, carried, trained)) }}
 {%- endmacro %}

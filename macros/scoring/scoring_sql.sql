@@ -1,7 +1,9 @@
 {#- The scoring subquery: one aggregate reads the relation once, collecting the id columns with array_agg and the
     features with string_agg(float8send(...)) side by side, so they stay in the same order; dbt_learn.predict_batch
     predicts the batch in one call and returns one array per output; unnest zips the arrays back into rows.
-    No row numbers, no sort and no join: at 1M rows this took 3.3 s as a numbered CTE joined back, 1.3 s as arrays. -#}
+    No row numbers, no sort and no join: at 1M rows this took 3.3 s as a numbered CTE joined back, 1.3 s as arrays.
+    `relation` may be a subquery (a prediction log's unscored rows); with no rows the aggregate's `having` yields no
+    batch, so an empty increment does not load the model. `scored_at` is the run's as-of moment. -#}
 {% macro scoring_sql(model, relation, ids, trained) -%}
   {%- set categorical = trained.features | selectattr('kind', 'equalto', 'categorical') | list -%}
   {%- set options = {'threads_per_model': dbt_learn.get_config('dbt_learn_threads_per_model'),
@@ -34,7 +36,7 @@
         {%- endfor %}
         {{ dbt_learn.prediction_columns_sql(trained) }}
         {{ trained.version | int }} as model_version,
-        now() as scored_at
+        {{ dbt_learn.as_of_sql() }} as scored_at
     from (
         select
             count(*) as n_rows,
@@ -50,6 +52,7 @@
             ])
             {%- else -%} null::text[] {%- endif %} as categorical
         from {{ relation }} as r
+        having count(*) > 0
     ) as batch
     cross join lateral dbt_learn.predict_batch(
         {{ dbt_learn.sql_string_literal(model.schema) }}, {{ dbt_learn.sql_string_literal(model.identifier) }},
