@@ -8,6 +8,8 @@ select
     v.version = coalesce(d.version, max(v.version) over (partition by v.model_schema, v.model_name)) as is_deployed,
     v.trained_at,
     v.trained_by,
+    v.training_reason,
+    v.trained_as_of,
     v.language,
     v.task,
     v.algorithm,

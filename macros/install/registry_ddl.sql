@@ -57,6 +57,11 @@ create table if not exists dbt_learn.model_artifacts (
 alter table dbt_learn.model_versions add column if not exists config_fingerprint text;
 alter table dbt_learn.model_versions add column if not exists evaluation jsonb not null default '{}';
 alter table dbt_learn.model_versions add column if not exists predicts_probabilities boolean;
+-- Added with meta.retrain_on: why the version was trained (first version, what changed, --full-refresh, the policy,
+-- a monitor breach), and the run's moment on the monitoring clock (var dbt_learn_as_of, else now()), which monitor
+-- periods are compared with (trained_at is the wall clock, which a replay does not follow).
+alter table dbt_learn.model_versions add column if not exists training_reason text;
+alter table dbt_learn.model_versions add column if not exists trained_as_of timestamptz;
 
 -- Which version serves: an append-only log; the newest row per model is the deployed version.
 create table if not exists dbt_learn.deployments (

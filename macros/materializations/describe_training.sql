@@ -1,5 +1,6 @@
 {#- One log line a training run: "dbt_learn: trained churn_model v7 (LogisticRegression) on 12,304 rows in 3.10 s,
-    accuracy=0.9120 on 2,461 holdout rows; serving v7 (newest version)", or why nothing was trained. -#}
+    accuracy=0.9120 on 2,461 holdout rows; serving v7 (newest version); training reason: monitor churn_drift:
+    psi=0.41 > max_value 0.25 at bucket_start 2026-01-05T00:00:00Z (feature=age)", or why nothing was trained. -#}
 {% macro describe_training(model, trained) -%}
   {%- set deployment = trained.deployment or {} -%}
   {%- set serving = "; serving v" ~ deployment.deployed_version ~ " (" ~ deployment.reason ~ ")"
@@ -14,5 +15,6 @@
     {%- do parts.append(trained.headline_metric ~ "=" ~ "%.4f" | format(trained.headline_value) ~ " on "
                         ~ "{:,}".format(trained.holdout_rows) ~ " holdout rows") -%}
   {%- endif -%}
-  {{ return(parts | join(', ') ~ serving) }}
+  {%- set why = "; training reason: " ~ trained.training_reason if trained.training_reason else "" -%}
+  {{ return(parts | join(', ') ~ serving ~ why) }}
 {%- endmacro %}

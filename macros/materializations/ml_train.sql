@@ -18,18 +18,16 @@
 
   {% do dbt_learn.check_runtime() %}
   {%- set options = dbt_learn.ml_train_options(model) -%}
-  {%- set recent = none -%}
-  {%- if options.retrain_policy == 'interval' and not should_full_refresh() -%}
-    {%- set recent = dbt_learn.version_trained_within(this, options.retrain_interval) -%}
-  {%- endif -%}
-  {%- if recent is not none -%}
-    {#- Skipped before any data moves; only a pinned deployment still has to be honoured. -#}
+  {#- retrain_on monitors, --full-refresh and the retrain policy, read before any data moves. -#}
+  {%- set retrain = dbt_learn.retrain_decision(model, this, options) -%}
+  {%- if retrain.skip -%}
+    {#- Only a pinned deployment still has to be honoured. -#}
     {%- set trained = {'skipped': true, 'deployment': dbt_learn.deploy_pinned(this, options),
-                       'reason': 'v' ~ recent ~ ' was trained less than ' ~ options.retrain_interval ~ ' ago'} -%}
+                       'reason': retrain.skip} -%}
   {%- elif model.language == 'python' -%}
-    {%- set trained = dbt_learn.train_python_model(model, options, compiled_code) -%}
+    {%- set trained = dbt_learn.train_python_model(model, options, compiled_code, retrain) -%}
   {%- else -%}
-    {%- set trained = dbt_learn.train_sql_model(model, options, sql) -%}
+    {%- set trained = dbt_learn.train_sql_model(model, options, sql, retrain) -%}
   {%- endif -%}
   {% do adapter.commit() %}
   {{ log(dbt_learn.describe_training(model, trained), info=True) }}

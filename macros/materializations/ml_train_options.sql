@@ -19,6 +19,7 @@
       'cv_folds': 0,
       'retrain_policy': dbt_learn.get_config('dbt_learn_retrain_policy'),
       'retrain_interval': none,
+      'retrain_on': none,
       'deploy_strategy': 'most_recent',
       'deploy_metric': none,
       'deploy_direction': none,
@@ -54,5 +55,6 @@
     {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': meta.retrain_policy 'interval' needs "
                                        ~ "meta.retrain_interval, e.g. '7 days'.") }}
   {%- endif -%}
+  {%- do options.update({'retrain_on': dbt_learn.retrain_rules(model, options.retrain_on)}) -%}
   {{ return(options) }}
 {%- endmacro %}

@@ -7,6 +7,7 @@ select
     v.version = max(v.version) over () as is_latest,
     v.version = coalesce(d.version, max(v.version) over ()) as is_deployed,
     v.trained_at,
+    v.training_reason,
     v.task,
     v.algorithm,
     v.target_column,

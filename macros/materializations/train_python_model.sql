@@ -1,11 +1,11 @@
 {#- Train a dbt Python model: its compiled code runs inside the database (dbt_learn.train_python), where dbt.ref()
     loads relations as pandas DataFrames in bulk. Only roles the admin allowed at install may do this: running
     Python in the server is as powerful as the server's OS user (see docs/security.md). -#}
-{% macro train_python_model(model, options, code) -%}
-  {{ return(adapter.dispatch('train_python_model', 'dbt_learn')(model, options, code)) }}
+{% macro train_python_model(model, options, code, retrain=none) -%}
+  {{ return(adapter.dispatch('train_python_model', 'dbt_learn')(model, options, code, retrain)) }}
 {%- endmacro %}
 
-{% macro postgres__train_python_model(model, options, code) -%}
+{% macro postgres__train_python_model(model, options, code, retrain=none) -%}
   {%- set allowed = dbt_learn.fetch_rows(
       "select python_models_allowed and has_function_privilege(
           'dbt_learn.train_python(text, text, jsonb, text, text)', 'execute') from dbt_learn.installation", []) -%}
@@ -14,7 +14,7 @@
         ~ "dbt_learn install does not allow Python models for role '" ~ target.user ~ "'. Ask the admin to rerun "
         ~ "dbt_learn.install with allow_python_models: true, or write the model as SQL with meta.algorithm.") }}
   {%- endif -%}
-  {%- set spec = dbt_learn.training_spec(model, options) -%}
+  {%- set spec = dbt_learn.training_spec(model, options, retrain) -%}
   {{ return(dbt_learn.call_runtime(
       "select dbt_learn.train_python(%s, %s, %s::jsonb, %s, %s)::text",
       [this.schema, this.identifier, tojson(spec), code, model.original_file_path])) }}

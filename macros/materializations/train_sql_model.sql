@@ -1,10 +1,10 @@
 {#- Train a SQL ml_train model: check the options against the training view's columns, then send every row to
     dbt_learn.train as one bytea built by string_agg(float8send(...)) - the rows never leave the database. -#}
-{% macro train_sql_model(model, options, sql) -%}
-  {{ return(adapter.dispatch('train_sql_model', 'dbt_learn')(model, options, sql)) }}
+{% macro train_sql_model(model, options, sql, retrain=none) -%}
+  {{ return(adapter.dispatch('train_sql_model', 'dbt_learn')(model, options, sql, retrain)) }}
 {%- endmacro %}
 
-{% macro postgres__train_sql_model(model, options, sql) -%}
+{% macro postgres__train_sql_model(model, options, sql, retrain=none) -%}
   {%- set column_types = dbt_learn.query_column_types(sql) -%}
   {%- set described = dbt_learn.call_runtime(
       "select dbt_learn.describe_algorithm(%s, %s, %s::jsonb, %s)::text",
@@ -36,7 +36,7 @@
   {%- endif -%}
 
   {%- set features = dbt_learn.training_features(model, options, column_types) -%}
-  {%- set spec = dbt_learn.training_spec(model, options) -%}
+  {%- set spec = dbt_learn.training_spec(model, options, retrain) -%}
   {%- do spec.update({'task': task, 'features': features,
                       'target': {'name': target, 'type': column_types.get(target)} if target else none}) -%}
   {%- set order_column = options.split_column if options.split == 'time' else none -%}

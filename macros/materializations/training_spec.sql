@@ -1,6 +1,11 @@
 {#- What every training call sends to the runtime, SQL or Python model alike: the options, the run's context, and
-    `force` when dbt runs with --full-refresh (which retrains whatever the retrain policy says). -#}
-{% macro training_spec(model, options) -%}
+    from retrain_decision `force` (--full-refresh or a retrain_on breach: train whatever the retrain policy says) and
+    `training_reason`. `as_of` is the run's moment on the monitoring clock (var dbt_learn_as_of, else now()), recorded
+    as the version's trained_as_of: monitor periods after it are new evidence for retrain_on. -#}
+{% macro training_spec(model, options, retrain=none) -%}
+  {%- set retrain = retrain or {'force': should_full_refresh(), 'reason': 'full refresh' if should_full_refresh()
+                                                                          else none} -%}
+  {%- set as_of = dbt_learn.fetch_rows("select (" ~ dbt_learn.as_of_sql() ~ ")::text", none)[0][0] -%}
   {{ return({
       'algorithm': options.algorithm, 'params': options.params, 'random_state': options.random_state,
       'holdout_size': options.holdout_size, 'refit': options.refit, 'split': options.split,
@@ -10,7 +15,7 @@
       'id_columns': options.id_columns, 'exclude_columns': options.exclude_columns,
       'retrain_policy': options.retrain_policy, 'deploy_strategy': options.deploy_strategy,
       'deploy_metric': options.deploy_metric, 'deploy_direction': options.deploy_direction,
-      'deploy_version': options.deploy_version, 'force': should_full_refresh(),
-      'invocation_id': invocation_id, 'unique_id': model.unique_id, 'config': options,
+      'deploy_version': options.deploy_version, 'force': retrain.force, 'training_reason': retrain.reason,
+      'as_of': as_of, 'invocation_id': invocation_id, 'unique_id': model.unique_id, 'config': options,
   }) }}
 {%- endmacro %}

@@ -15,7 +15,8 @@ from .errors import ConfigurationError, TrainingDataError
 from .estimators import build_estimator, check_scorable, class_path, task_of
 from ._python_fit import evaluate_fitted, frame_features, split_frame
 from ._server_io import load_relation
-from .lifecycle import check_lifecycle_options, config_fingerprint, deployment_decision, unchanged_since
+from .lifecycle import (check_lifecycle_options, config_fingerprint, deployment_decision, training_reason,
+                        unchanged_since)
 from .python_model import check_estimator, is_fitted, run_model_code
 from .training import Fit, fit_with_holdout, frame_training_stats, headline_metric, numeric_training_stats
 
@@ -120,24 +121,25 @@ def _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint, 
             plpy, model_schema, model_name, spec["deploy_version"]):
         raise ConfigurationError(f"model '{model_name}': meta.deploy_version {spec['deploy_version']} does not exist "
                                  f"yet; pin a trained version or use deploy_strategy 'most_recent'.")
+    versions = registry.fingerprints(plpy, model_schema, model_name)
     if (spec.get("retrain_policy") or "on_change") == "on_change" and not spec.get("force"):
-        reason = unchanged_since(registry.fingerprints(plpy, model_schema, model_name), data_fingerprint,
-                                 config_fingerprint_)
+        reason = unchanged_since(versions, data_fingerprint, config_fingerprint_)
         if reason:
             deployment = _deploy(plpy, spec, model_schema, model_name, None, None)
             return json.dumps({"skipped": True, "reason": reason, "deployment": deployment})
+    why = training_reason(spec, versions, data_fingerprint, config_fingerprint_)
     serving_before = registry.deployed_version(plpy, model_schema, model_name)
     result, record = fit()
     artifact, sha256 = serialization.dump(result.estimator, model_name)
     record.update(artifact_sha256=sha256, artifact_bytes=len(artifact), data_fingerprint=data_fingerprint,
-                  config_fingerprint=config_fingerprint_)
+                  config_fingerprint=config_fingerprint_, training_reason=why, trained_as_of=spec.get("as_of"))
     version = registry.register_version(plpy, record, artifact)
     headline = headline_metric(record["task"])
     return json.dumps({
         "version": version, "task": record["task"], "algorithm": record["algorithm"],
         "training_rows": record["training_rows"], "holdout_rows": record["holdout_rows"],
         "fit_seconds": record["fit_seconds"], "metrics": record["metrics"], "headline_metric": headline,
-        "headline_value": record["metrics"].get(headline), "artifact_sha256": sha256,
+        "headline_value": record["metrics"].get(headline), "artifact_sha256": sha256, "training_reason": why,
         "deployment": _deploy(plpy, spec, model_schema, model_name, version, record["metrics"], serving_before),
     })
 

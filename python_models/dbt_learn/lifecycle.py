@@ -56,6 +56,23 @@ def unchanged_since(candidates, data_fingerprint, config_fingerprint_):
     return None
 
 
+def training_reason(spec, versions, data_fingerprint, config_fingerprint_):
+    """Why a new version is trained, for the log and the registry's ``training_reason``.
+
+    ``versions`` are the deployed and the newest version (as for ``unchanged_since``); ``spec["training_reason"]``
+    is what the materialization decided (--full-refresh, a retrain_on breach, the always or interval policy).
+    """
+    if not versions:
+        return "first version"
+    if spec.get("training_reason"):
+        return spec["training_reason"]
+    newest = max(versions, key=lambda version: version["version"])
+    changed = [what for what, key, fingerprint in (("training data", "data_fingerprint", data_fingerprint),
+                                                   ("configuration", "config_fingerprint", config_fingerprint_))
+               if newest[key] != fingerprint]
+    return f"{' and '.join(changed or ['training data or configuration'])} changed since v{newest['version']}"
+
+
 def deployment_decision(spec, new_version, new_metrics, deployed):
     """``(version or None, strategy, reason)``: what to deploy after a training run.
 

@@ -38,6 +38,7 @@ _VERSION_COLUMNS = (
     ("data_fingerprint", "text"), ("library_versions", "jsonb"), ("artifact_sha256", "text"),
     ("artifact_bytes", "int8"), ("dbt_invocation_id", "text"), ("dbt_unique_id", "text"), ("config", "jsonb"),
     ("config_fingerprint", "text"), ("evaluation", "jsonb"), ("predicts_probabilities", "bool"),
+    ("training_reason", "text"), ("trained_as_of", "timestamptz"),
 )
 _INSERT_VERSION = "insert into dbt_learn.model_versions ({}) values ({})".format(
     ", ".join(column for column, _ in _VERSION_COLUMNS),
