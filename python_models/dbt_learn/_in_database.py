@@ -18,7 +18,8 @@ from ._server_io import load_relation
 from .lifecycle import (check_lifecycle_options, config_fingerprint, deployment_decision, training_reason,
                         unchanged_since)
 from .python_model import check_estimator, is_fitted, run_model_code
-from .training import Fit, fit_with_holdout, frame_training_stats, headline_metric, numeric_training_stats
+from .training import (Fit, fit_with_holdout, frame_training_stats, headline_metric, numeric_training_stats,
+                       training_prediction_stats)
 
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "threadpoolctl")
 
@@ -195,7 +196,8 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
         with thread_limit(spec):
             if fitted_by_code:
                 result = Fit(estimator, evaluate_fitted(model_name, task, estimator, X, y), None, 0,
-                             {"split": "none (fitted by the model code)"})
+                             {"split": "none (fitted by the model code)",
+                              "prediction_stats": training_prediction_stats(task, estimator, X)})
             else:
                 result = fit_with_holdout(model_name, estimator, X, y, task, **_evaluation_options(spec, order))
         names = [str(n) for n in getattr(result.estimator, "feature_names_in_", X.columns if X is not None else [])]
