@@ -24,7 +24,8 @@ RUNTIME_SRC := $(wildcard pyproject.toml) $(shell find python_models -type f \
 
 # dbt projects inside the repo that need packages; a project that does not exist yet is skipped.
 DBT_PROJECTS := $(patsubst %/packages.yml,%,$(wildcard integration_tests/packages.yml demo/packages.yml \
-                                                          benchmarks/dbt_bench/packages.yml))
+                                                          benchmarks/dbt_bench/packages.yml \
+                                                          benchmarks/dbt_monitoring/packages.yml))
 DEPS_STAMPS  := $(addsuffix /dbt_packages/.dbt_learn_deps.stamp,$(DBT_PROJECTS))
 
 # The install macro runs from integration_tests (demo until integration_tests exists), once the macro exists.
@@ -34,7 +35,7 @@ ifneq ($(and $(wildcard macros/install/install.sql),$(BOOTSTRAP_PROJECT)),)
 BOOTSTRAP_STAMP := $(STAMPS)/bootstrap
 endif
 
-.PHONY: help setup system cluster deps bootstrap demo test bench psql stop clean
+.PHONY: help setup system cluster deps bootstrap demo monitor-plot test bench psql stop clean
 
 help: ## show this list
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-7s %s\n", $$1, $$2}'
@@ -81,6 +82,10 @@ demo: setup ## set up, then build the demo project (scripts/demo.sh)
 	@if [ -f scripts/demo.sh ]; then bash scripts/with-env.sh bash scripts/demo.sh; \
 	 else echo "dbt_learn demo: scripts/demo.sh does not exist yet"; fi
 
+monitor-plot: ## plot the demo's trailing performance and drift per window (after make demo) to demo/monitoring.png
+	@bash scripts/with-env.sh $(VENV)/bin/python scripts/monitoring_plot.py --model breast_cancer --min-value 0.85 \
+	  --out demo/monitoring.png
+
 test: setup ## set up, then run pytest (PYTEST_ARGS='tests/unit -x' to narrow)
 	@bash scripts/run-tests.sh $(PYTEST_ARGS)
 
@@ -94,5 +99,5 @@ stop: ## stop the private cluster
 	@bash scripts/cluster.sh stop
 
 clean: stop ## stop the cluster, then delete the venvs, the cluster, dbt packages and dbt output
-	rm -rf $(LOCAL) $(VENV) */dbt_packages */target */logs dbt_packages target logs benchmarks/dbt_bench/{dbt_packages,target,logs}
+	rm -rf $(LOCAL) $(VENV) */dbt_packages */target */logs dbt_packages target logs benchmarks/dbt_bench/{dbt_packages,target,logs} benchmarks/dbt_monitoring/{dbt_packages,target,logs}
 	@echo "dbt_learn clean: done"

@@ -6,11 +6,17 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 DBT="$REPO_ROOT/.venv/bin/dbt"
 cd "$REPO_ROOT/demo"
 
-if [ ! -f seeds/breast_cancer.csv ] || [ ! -f seeds/diabetes.csv ]; then
+if [ ! -f seeds/breast_cancer.csv ] || [ ! -f seeds/diabetes.csv ] || [ ! -f seeds/screenings.csv ]; then
   "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/demo_seeds.py" seeds
 fi
 
-"$DBT" build
+# Training, scoring and their tests as of now; then the monitored classifier, replayed day by day.
+"$DBT" build --exclude tag:monitoring
+echo
+echo "dbt_learn demo: replaying ten days of screenings (a recalibrated scanner from day 7); monitoring tests warn:"
+"$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/replay.py" --project-dir "$REPO_ROOT/demo" --no-parents
+"$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/monitoring_plot.py" --model breast_cancer --min-value 0.85 \
+  --out "$REPO_ROOT/demo/monitoring.png"
 
 schema="${DBT_LEARN_SCHEMA:-dbt_learn_dev}"
 export PGPASSWORD="$DBT_LEARN_PASSWORD"
@@ -41,4 +47,6 @@ Where to look:
   demo/models/ml/                             # an ml_train SQL model and an ml_train dbt Python model
   demo/models/scoring/                        # ml_score models (tables refreshed on every dbt run)
   cd demo && ../.venv/bin/dbt docs generate   # lineage: training view -> trained model -> scores
+  demo/models/monitoring/                     # prediction log, late labels, trailing performance, drift, tests
+  demo/monitoring.png                         # trailing performance and drift per window (make monitor-plot)
 EOF

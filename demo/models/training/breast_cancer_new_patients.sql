@@ -6,4 +6,4 @@ select patient_id, worst_radius, mean_radius, mean_texture, mean_perimeter, mean
        worst_perimeter, worst_area, worst_smoothness, worst_compactness, worst_concavity, worst_concave_points,
        worst_symmetry, worst_fractal_dimension
 from {{ ref('breast_cancer') }}
-where patient_id % 5 = 0
+where patient_id % 2 = 1
