@@ -6,7 +6,7 @@ import os
 import pathlib
 import statistics
 
-from . import data, in_database, online, pipelines, remote, report
+from . import data, in_database, monitoring, online, pipelines, remote, report
 from .connection import connect, engine as make_engine
 from .estimators import ESTIMATORS, make
 
@@ -119,12 +119,15 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-online", action="store_true", help="skip (E), row-level predict vs. a microservice")
     parser.add_argument("--no-remote", action="store_true", help="skip (F), the shaped network link")
+    parser.add_argument("--monitoring-rows", type=int, default=10_000_000,
+                        help="rows of the prediction log of the monitoring benchmark (0 to skip it)")
     parser.add_argument("--out", type=pathlib.Path, default=RESULTS)
     args = parser.parse_args(argv)
     clients, seconds = (1, 4, 16), 3.0
     if args.quick:
         args.rows, args.features, args.repeats, args.estimators, args.categorical = "2000", "5", 1, "linear", "2000"
         args.no_remote, clients, seconds = True, (1, 2), 0.5
+        args.monitoring_rows = min(args.monitoring_rows, 20_000)
     datasets = [data.Dataset(int(r), int(f), t) for t in args.tasks.split(",") for r in args.rows.split(",")
                 for f in args.features.split(",")]
     datasets += [data.Dataset(int(r), min(int(f) for f in args.features.split(",")), "regression", categorical=3)
@@ -132,6 +135,9 @@ def main(argv=None):
     print(run(datasets, args.estimators.split(","), args.repeats, args.out,
               online_clients=() if args.no_online else clients, online_seconds=seconds,
               with_remote=not args.no_remote))
+    if args.monitoring_rows:
+        figures = monitoring.run(args.monitoring_rows, 1 if args.quick else args.repeats, 3 if args.quick else 100)
+        print(monitoring.write(figures, args.out))
 
 
 if __name__ == "__main__":

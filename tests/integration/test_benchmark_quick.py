@@ -26,3 +26,7 @@ def test_benchmark_quick_mode_writes_the_report_and_a_chart(tmp_path):
     assert memory["peak_backend"] > memory["baseline"] > 0
     assert "(F) remote link: skipped" in table
     assert (tmp_path / "results.png").stat().st_size > 10_000
+    # Monitoring at scale, in small: full rebuild, 1 % more rows, incremental run equal to a rebuild.
+    monitoring = (tmp_path / "monitoring.md").read_text()
+    assert "| incremental, after 1 % new rows |" in monitoring
+    assert "The incremental buckets equal a full rebuild of the same state: True." in monitoring
