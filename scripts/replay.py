@@ -68,9 +68,12 @@ def replay(project_dir, days, severity="warn", dbt=None, echo=print, build_paren
     invoke = dbt or (lambda args: dbtRunner().invoke(args))
     common = ["--project-dir", str(project_dir)]
     if build_parents:
-        result = invoke(["build", *common, "--select", "+tag:monitoring", "--exclude", "tag:monitoring", "--quiet"])
+        result = invoke(["build", *common, "--select", "+tag:monitoring", "--exclude", "tag:monitoring",
+                         "--indirect-selection", "cautious", "--quiet"])
         if not result.success:
-            raise RuntimeError(f"replay: building the monitored model failed: {result.exception or result.result}")
+            failed = [f"{r.node.name}: {r.message}" for r in getattr(result.result, "results", None) or []
+                      if str(r.status) in ("error", "fail")]
+            raise RuntimeError(f"replay: building the monitored model failed: {result.exception or failed}")
     history = []
     with _connect() as conn:
         for day in range(1, days + 1):
