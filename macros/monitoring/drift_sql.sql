@@ -141,7 +141,7 @@ params as (
 binned as (
     select
         date_bin({{ dbt_learn.sql_string_literal(bucket) }}::interval, {{ time_sql }},
-                 timestamptz '2000-01-03 00:00:00+00') as bucket_start
+                 {{ dbt_learn.monitoring_bucket_origin_sql() }}) as bucket_start
         {%- for item in items %},
         {%- if item.kind == 'numeric' %}
         {#- NaN is missing, as in training (numpy.isnan) #}
