@@ -67,7 +67,9 @@ with __dbt_learn_log as (
         and ({{ on['p'] | join(', ') }}) in (
             select {{ on['c'] | join(', ') }}
             from {{ predictions }} as c
-            where {{ decided_c }} >= {{ a['since'] }} and {{ decided_c }} <= {{ as_of }}
+            where {{ dbt_learn.monitoring_since_sql(predictions, decision_time_column, 'c', a['since'],
+                                                    'decision_time_column') }}
+                and {{ decided_c }} <= {{ as_of }}
         )
         {%- endif %}
 ),

@@ -87,7 +87,7 @@
   {%- set recompute_sql = dbt_learn.ml_perf_interval_sql(context, 'recompute', recompute)
       if recompute is not none else none -%}
   {%- set as_of = dbt_learn.as_of_sql() -%}
-  {%- set origin = "timestamptz '2000-01-03 00:00:00+00'" -%} {#- a Monday at 00:00 UTC: weeks start on Mondays -#}
+  {%- set origin = dbt_learn.monitoring_bucket_origin_sql() -%}
   {%- set slice_sql = [] -%}
   {%- for name in slices -%}{%- do slice_sql.append(dbt_learn.quote_identifier(name)) -%}{%- endfor -%}
   {%- set probabilities = [] -%}
@@ -127,7 +127,7 @@ with prepared as (
       {#- Sargable on decided_at: the bound is one value per statement (the subquery runs once, as an InitPlan). #}
       {%- set resume_sql = "(select coalesce(least(min(done.bucket_start) filter (where done.n_matured < "
           ~ "done.n_predictions), max(done.bucket_start)), '-infinity') from " ~ this ~ " as done)" %}
-      and {{ dbt_learn.ml_perf_since_sql(labelled, 'decided_at', 'l', 'least(date_bin(' ~ bucket_sql ~ ', ' ~ as_of
+      and {{ dbt_learn.monitoring_since_sql(labelled, 'decided_at', 'l', 'least(date_bin(' ~ bucket_sql ~ ', ' ~ as_of
           ~ ' - ' ~ recompute_sql ~ ', ' ~ origin ~ '), ' ~ resume_sql ~ ')', 'decided_at') }}
     {%- endif %}
 ),

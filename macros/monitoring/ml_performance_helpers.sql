@@ -75,24 +75,6 @@
   {{ return(available) }}
 {%- endmacro %}
 
-{#- `column >= bound` written so an index or partition on the raw column can serve it (bound is a timestamptz
-    expression): a timestamp column is compared with the bound read as UTC, a date column first with the bound's
-    date (a superset an index can use) and then exactly. This is what keeps an incremental run proportional to its
-    batch: the scan starts at the bound instead of reading the history. -#}
-{% macro ml_perf_since_sql(relation, column, alias, bound_sql, argument) -%}
-  {%- set expression = dbt_learn.monitoring_time_sql(relation, column, alias, argument) -%}
-  {%- set raw = alias ~ '.' ~ dbt_learn.quote_identifier(column) -%}
-  {%- set type = (adapter.get_columns_in_relation(relation) | selectattr('name', 'equalto', column) | first).data_type
-      | lower -%}
-  {%- if type == 'date' -%}
-    {{ return('(' ~ raw ~ ' >= ((' ~ bound_sql ~ ") at time zone 'UTC')::date and " ~ expression ~ ' >= '
-        ~ bound_sql ~ ')') }}
-  {%- elif expression != raw -%}
-    {{ return(raw ~ ' >= ((' ~ bound_sql ~ ") at time zone 'UTC')") }}
-  {%- endif -%}
-  {{ return(raw ~ ' >= ' ~ bound_sql) }}
-{%- endmacro %}
-
 {#- A dense array of `length` elements (0-based index i at position i + 1) from parallel arrays of indexes and
     values, summing values that share an index and filling missing ones with 0. -#}
 {% macro ml_perf_dense_array_sql(indexes_sql, values_sql, length, type) -%}
