@@ -48,9 +48,11 @@ pg_os_user() {
 PG_USER="$(pg_os_user)"
 
 # Run a command as the cluster's OS user, from / so the server never needs access to the caller's cwd.
-# fd 9 is cluster.sh's lock: a server started from here must not inherit it and hold it for its whole life.
+# A server started from here must not inherit open files and hold them for its whole life: fd 9 is cluster.sh's
+# lock, and `flock FILE make setup` holds its lock on fd 3 (every later setup then waited forever: seen).
 as_pg() {
-  if is_root; then (cd / && runuser -u "$PG_USER" -- "$@") 9>&-; else (cd / && "$@") 9>&-; fi
+  if is_root; then (cd / && runuser -u "$PG_USER" -- "$@") 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+  else (cd / && "$@") 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; fi
 }
 
 # Running = our own postmaster.pid (line 2 is its data dir: a pid file copied from another clone must never lead
