@@ -36,14 +36,18 @@ $dbt_learn$;
 {#- Runtimes before 0.3.0 took one bytea ordered in SQL. -#}
 drop function if exists dbt_learn.train(text, text, jsonb, bigint, bigint, bytea, text[]);
 
-{#- training_rows: one blob, or one per class in the order of group_classes; classes: the labels, sorted. -#}
+{#- Runtimes before 0.5.0 had no text features. -#}
+drop function if exists dbt_learn.train(text, text, jsonb, bigint, bigint, bytea[], text[], bigint[], text[]);
+
+{#- training_rows: one blob, or one per class in the order of group_classes; classes: the labels, sorted;
+    text_columns: per group (same order) one blob per text feature. -#}
 create or replace function dbt_learn.train(
     model_schema text, model_name text, spec jsonb, n_rows bigint, null_targets bigint, training_rows bytea[],
-    classes text[], class_rows bigint[], group_classes text[]
+    classes text[], class_rows bigint[], group_classes text[], text_columns bytea[]
 ) returns jsonb {{ definer }} as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
 return runtime.train_sql_model(plpy, model_schema, model_name, spec, n_rows, null_targets, training_rows, classes,
-                               class_rows, group_classes)
+                               class_rows, group_classes, text_columns)
 $dbt_learn$;
 
 create or replace function dbt_learn.train_python(
@@ -56,9 +60,11 @@ $dbt_learn$;
 {#- Earlier runtimes returned one row per prediction from dbt_learn.predict(...bytea...); its result type changed. -#}
 drop function if exists dbt_learn.predict(text, text, integer, bigint, bytea, text[], jsonb);
 drop function if exists dbt_learn.predict_into_temp(text, text, integer, bigint, bytea, text[], jsonb);
+{#- Before 0.5.0 text features came as text[][] and the result had three arrays. -#}
+drop function if exists dbt_learn.predict_batch(text, text, integer, bigint, bytea, text[], jsonb);
 
 create or replace function dbt_learn.predict_into_temp(
-    model_schema text, model_name text, model_version integer, n_rows bigint, features bytea, categorical text[],
+    model_schema text, model_name text, model_version integer, n_rows bigint, features bytea, categorical bytea[],
     options jsonb
 ) returns text {{ definer }} as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
@@ -69,9 +75,10 @@ $dbt_learn$;
 {#- Batch scoring: one row of arrays in the batch's order (ml_score zips them to the rows with unnest). RETURN QUERY
     hands the COPY-loaded row over in C, no Python objects per prediction. -#}
 create or replace function dbt_learn.predict_batch(
-    model_schema text, model_name text, model_version integer, n_rows bigint, features bytea, categorical text[],
+    model_schema text, model_name text, model_version integer, n_rows bigint, features bytea, categorical bytea[],
     options jsonb default '{}'
-) returns table (prediction double precision[], class_index integer[], probabilities double precision[])
+) returns table (prediction double precision[], class_index integer[], probabilities double precision[],
+                 contribution_feature integer[], contribution double precision[])
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $dbt_learn$
 declare
     scored text;
@@ -108,5 +115,32 @@ create or replace function dbt_learn.predict_proba(
 ) returns double precision[] {{ row_level }} as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
 return runtime.predict_row(plpy, model_schema, model_name, features, "probabilities")
+$dbt_learn$;
+
+{#- The same for a row of any feature types, as a jsonb object of feature name -> value (ml_predict emits
+    jsonb_build_object for models with text or datetime features). -#}
+create or replace function dbt_learn.predict(model_schema text, model_name text, features jsonb)
+returns double precision {{ row_level }} as $dbt_learn$
+{{ dbt_learn.plpython_boot() }}
+return runtime.predict_row(plpy, model_schema, model_name, features, "value")
+$dbt_learn$;
+
+create or replace function dbt_learn.predict_class(model_schema text, model_name text, features jsonb)
+returns text {{ row_level }} as $dbt_learn$
+{{ dbt_learn.plpython_boot() }}
+return runtime.predict_row(plpy, model_schema, model_name, features, "class")
+$dbt_learn$;
+
+create or replace function dbt_learn.predict_proba(model_schema text, model_name text, features jsonb)
+returns double precision[] {{ row_level }} as $dbt_learn$
+{{ dbt_learn.plpython_boot() }}
+return runtime.predict_row(plpy, model_schema, model_name, features, "probabilities")
+$dbt_learn$;
+
+{#- A row as the serving version's estimator sees it: the transformed features of the automatic preprocessing. -#}
+create or replace function dbt_learn.preprocess_row(model_schema text, model_name text, features jsonb)
+returns jsonb {{ row_level }} as $dbt_learn$
+{{ dbt_learn.plpython_boot() }}
+return runtime.preprocess_row(plpy, model_schema, model_name, features)
 $dbt_learn$;
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {#- One-time install by a superuser (dbt run-operation dbt_learn.install --target admin --args '{...}'):
     creates the dbt_learn schema, the registry and the SECURITY DEFINER functions, records the runtime, revokes
     everything from PUBLIC and grants the dbt role what it needs. Idempotent; rerun it to upgrade. -#}
-{% macro install(site_packages, dbt_role, allow_python_models=false, allowed_packages=['sklearn']) -%}
+{% macro install(site_packages, dbt_role, allow_python_models=false, allowed_packages=['sklearn', 'xgboost', 'lightgbm']) -%}
   {{ return(adapter.dispatch('install', 'dbt_learn')(site_packages, dbt_role, allow_python_models,
                                                     allowed_packages)) }}
 {%- endmacro %}
@@ -36,6 +36,9 @@
       [site_packages, allowed_packages | list, allow_python_models]) %}
   {% do run_query(dbt_learn.functions_ddl()) %}
   {% do run_query(dbt_learn.lifecycle_functions_ddl()) %}
+  {% do run_query(dbt_learn.catalog_functions_ddl()) %}
+  {% do run_query(dbt_learn.recommend_functions_ddl()) %}
+  {% do run_query(dbt_learn.search_functions_ddl()) %}
 
   {#- Load the runtime now, in this session, so a wrong venv fails the install rather than the first dbt run. -#}
   {%- set info = fromjson(dbt_learn.fetch_rows("select dbt_learn.runtime_info()::text", [])[0][0]) -%}
@@ -49,6 +52,9 @@
       [info.runtime_version, tojson(info.libraries)]) %}
 
   {% do run_query(dbt_learn.grants_ddl(role_sql, allow_python_models)) %}
+  {% do run_query(dbt_learn.catalog_grants_ddl(role_sql)) %}
+  {% do run_query(dbt_learn.recommend_grants_ddl(role_sql)) %}
+  {% do run_query(dbt_learn.search_grants_ddl(role_sql)) %}
   {% do adapter.commit() %}
   {{ log("dbt_learn.install: runtime " ~ info.runtime_version ~ " (scikit-learn "
          ~ info.libraries['scikit-learn'] ~ ", python " ~ info.libraries.python ~ ") installed from "
@@ -64,10 +70,12 @@ grant usage on schema dbt_learn to {{ role_sql }};
 grant select on dbt_learn.installation, dbt_learn.model_versions, dbt_learn.deployments,
     dbt_learn.deployed_versions to {{ role_sql }};
 grant execute on function dbt_learn.runtime_info(), dbt_learn.describe_algorithm(text, text, jsonb, integer),
-    dbt_learn.train(text, text, jsonb, bigint, bigint, bytea[], text[], bigint[], text[]),
-    dbt_learn.predict_batch(text, text, integer, bigint, bytea, text[], jsonb),
+    dbt_learn.train(text, text, jsonb, bigint, bigint, bytea[], text[], bigint[], text[], bytea[]),
+    dbt_learn.predict_batch(text, text, integer, bigint, bytea, bytea[], jsonb),
     dbt_learn.predict(text, text, double precision[]), dbt_learn.predict_class(text, text, double precision[]),
-    dbt_learn.predict_proba(text, text, double precision[]),
+    dbt_learn.predict_proba(text, text, double precision[]), dbt_learn.predict(text, text, jsonb),
+    dbt_learn.predict_class(text, text, jsonb), dbt_learn.predict_proba(text, text, jsonb),
+    dbt_learn.preprocess_row(text, text, jsonb),
     dbt_learn.deploy(text, text, integer, text, text), dbt_learn.rollback(text, text, text),
     dbt_learn.purge_versions(text, text, integer) to {{ role_sql }};
 {% if allow_python_models -%}

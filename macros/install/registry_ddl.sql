@@ -62,6 +62,10 @@ alter table dbt_learn.model_versions add column if not exists predicts_probabili
 -- periods are compared with (trained_at is the wall clock, which a replay does not follow).
 alter table dbt_learn.model_versions add column if not exists training_reason text;
 alter table dbt_learn.model_versions add column if not exists trained_as_of timestamptz;
+-- Added with the automatic preprocessing (runtime 0.5.0): the fitted transform in readable form (per input column
+-- its kind, steps and output features), and the version's global feature importances.
+alter table dbt_learn.model_versions add column if not exists preprocessing jsonb;
+alter table dbt_learn.model_versions add column if not exists feature_importances jsonb;
 
 -- Which version serves: an append-only log; the newest row per model is the deployed version.
 create table if not exists dbt_learn.deployments (

@@ -26,9 +26,12 @@
                        'reason': retrain.skip} -%}
   {%- elif model.language == 'python' -%}
     {%- set trained = dbt_learn.train_python_model(model, options, compiled_code, retrain) -%}
+  {%- elif options.task == 'recommendation' -%}
+    {%- set trained = dbt_learn.train_recommender(model, options, sql, retrain) -%}
   {%- else -%}
     {%- set trained = dbt_learn.train_sql_model(model, options, sql, retrain) -%}
   {%- endif -%}
+  {%- set trained = dbt_learn.continue_training(model, trained) -%}
   {% do adapter.commit() %}
   {{ log(dbt_learn.describe_training(model, trained), info=True) }}
 

@@ -24,6 +24,15 @@
       'deploy_metric': none,
       'deploy_direction': none,
       'deploy_version': none,
+      'task': none,
+      'preprocessing': 'auto',
+      'threshold': none,
+      'search': none,
+      'importances': true,
+      'user_column': none,
+      'item_column': none,
+      'rating_column': none,
+      'top_k': 10,
   } -%}
   {%- set options = {} -%}
   {%- for key, default in defaults.items() -%}

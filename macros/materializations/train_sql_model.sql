@@ -5,14 +5,24 @@
 {%- endmacro %}
 
 {% macro postgres__train_sql_model(model, options, sql, retrain=none) -%}
-  {%- set column_types = dbt_learn.query_column_types(sql) -%}
+  {%- set columns = dbt_learn.query_column_types(sql, categories=true) -%}
+  {%- set column_types = {} -%}
+  {%- for name, column in columns.items() -%}
+    {%- do column_types.update({name: column.type}) -%}
+  {%- endfor -%}
   {%- set described = dbt_learn.call_runtime(
       "select dbt_learn.describe_algorithm(%s, %s, %s::jsonb, %s)::text",
       [model.name, options.algorithm, tojson(options.params), options.random_state]) -%}
   {%- set task = described.task -%}
   {%- set target = options.target -%}
 
-  {%- if task != 'clustering' and not target -%}
+  {%- if task in ('clustering', 'anomaly_detection') and target -%}
+    {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': " ~ described.class_path.split('.')[-1]
+        ~ " is a " ~ task | replace('_', ' ') ~ " estimator and learns without a target, but meta.target is set to '"
+        ~ target ~ "'. Remove meta.target (list the column in meta.exclude_columns if it should not be a feature), "
+        ~ "or choose a classifier or regressor.") }}
+  {%- endif -%}
+  {%- if task not in ('clustering', 'anomaly_detection') and not target -%}
     {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': no target configured; set "
         ~ "meta.target to the column to predict. Columns are: " ~ column_types.keys() | join(', ')) }}
   {%- endif -%}
@@ -35,12 +45,12 @@
         ~ "number in the training view or choose a classifier.") }}
   {%- endif -%}
 
-  {%- set features = dbt_learn.training_features(model, options, column_types) -%}
+  {%- set features = dbt_learn.training_features(model, options, columns) -%}
   {%- set spec = dbt_learn.training_spec(model, options, retrain) -%}
   {%- do spec.update({'task': task, 'features': features,
                       'target': {'name': target, 'type': column_types.get(target)} if target else none}) -%}
   {%- set order_column = options.split_column if options.split == 'time' else none -%}
-  {%- set statement = dbt_learn.training_batch_sql(sql, features, target if task != 'clustering' else none,
+  {%- set statement = dbt_learn.training_batch_sql(sql, features, target,
                                                    task, order_column,
                                                    column_types.get(order_column)) -%}
   {{ return(dbt_learn.call_runtime(statement, [this.schema, this.identifier, tojson(spec)])) }}

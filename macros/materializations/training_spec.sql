@@ -16,6 +16,9 @@
       'retrain_policy': options.retrain_policy, 'deploy_strategy': options.deploy_strategy,
       'deploy_metric': options.deploy_metric, 'deploy_direction': options.deploy_direction,
       'deploy_version': options.deploy_version, 'force': retrain.force, 'training_reason': retrain.reason,
+      'task': options.task, 'preprocessing': options.preprocessing, 'threshold': options.threshold,
+      'search': options.search, 'importances': options.importances, 'user_column': options.user_column,
+      'item_column': options.item_column, 'rating_column': options.rating_column, 'top_k': options.top_k,
       'as_of': as_of, 'invocation_id': invocation_id, 'unique_id': model.unique_id, 'config': options,
   }) }}
 {%- endmacro %}

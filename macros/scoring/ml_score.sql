@@ -8,12 +8,18 @@
     registry when the model compiles (the deployed one, unless `version` pins one), so a table of scores is
     refreshed, with the current version, on every dbt run.
 
-    In an incremental model (a prediction log) the scores accumulate instead: see unscored_rows_sql. -#}
-{% macro ml_score(model, relation, id_columns=none, version=none, changed_column=none) -%}
-  {{ return(adapter.dispatch('ml_score', 'dbt_learn')(model, relation, id_columns, version, changed_column)) }}
+    In an incremental model (a prediction log) the scores accumulate instead: see unscored_rows_sql. `explain=k`
+    adds `explanation`, each row's k largest feature contributions (linear and tree models). -#}
+{% macro ml_score(model, relation, id_columns=none, version=none, changed_column=none, explain=none) -%}
+  {{ return(adapter.dispatch('ml_score', 'dbt_learn')(model, relation, id_columns, version, changed_column,
+                                                      explain)) }}
 {%- endmacro %}
 
-{% macro postgres__ml_score(model, relation, id_columns, version, changed_column) -%}
+{% macro postgres__ml_score(model, relation, id_columns, version, changed_column, explain=none) -%}
+  {%- if explain is not none and (explain is not number or explain is boolean or explain < 1) -%}
+    {{ exceptions.raise_compiler_error("dbt_learn: ml_score(" ~ this.identifier ~ "): explain must be a positive "
+        ~ "number of features per row, e.g. explain=3; got " ~ explain) }}
+  {%- endif -%}
   {%- if not execute -%}
     {{ return('(select 1) as __dbt_learn_scores') }}
   {%- endif -%}
@@ -53,5 +59,5 @@
     {%- set carried = ids + [changed_column] -%}
   {%- endif -%}
   {%- set rows = dbt_learn.unscored_rows_sql(relation, ids, trained.version, changed_column) -%}
-  {{ return(dbt_learn.scoring_sql(model, rows, carried, trained)) }}
+  {{ return(dbt_learn.scoring_sql(model, rows, carried, trained, explain)) }}
 {%- endmacro %}

@@ -1,8 +1,12 @@
 {#- `prediction` typed like the training target, and for classifiers with predict_proba one probability column per
-    class. -#}
+    class; a clusterer's segment number as `prediction`; an outlier detector's `is_anomaly` and `anomaly_score`
+    (higher is more anomalous). -#}
 {% macro prediction_columns_sql(trained) -%}
   {%- if trained.task == 'regression' -%}
     scored.__dbt_learn_prediction as prediction,
+  {%- elif trained.task == 'anomaly_detection' -%}
+    scored.__dbt_learn_class_index = 1 as is_anomaly,
+    scored.__dbt_learn_prediction as anomaly_score,
   {%- elif trained.task == 'classification' -%}
     {%- set type = trained.target_type or 'text' -%}
     {%- if not modules.re.match('^[a-z][a-z0-9 _]*(\\([0-9, ]+\\))?$', type) -%}

@@ -4,20 +4,21 @@
     No row numbers, no sort and no join: at 1M rows this took 3.3 s as a numbered CTE joined back, 1.3 s as arrays.
     `relation` may be a subquery (a prediction log's unscored rows); with no rows the aggregate's `having` yields no
     batch, so an empty increment does not load the model. `scored_at` is the run's as-of moment. -#}
-{% macro scoring_sql(model, relation, ids, trained) -%}
+{% macro scoring_sql(model, relation, ids, trained, explain=none) -%}
   {%- set categorical = trained.features | selectattr('kind', 'equalto', 'categorical') | list -%}
   {%- set options = {'threads_per_model': dbt_learn.get_config('dbt_learn_threads_per_model'),
-                     'dbt_threads': dbt_learn.target_threads()} -%}
+                     'dbt_threads': dbt_learn.target_threads(), 'explain': explain} -%}
   {%- set zipped = [] -%}
   {%- set names = [] -%}
   {%- for column in ids -%}
     {%- do zipped.append('batch.__dbt_learn_id_' ~ loop.index) -%}
     {%- do names.append(dbt_learn.quote_identifier(column)) -%}
   {%- endfor -%}
-  {%- if trained.task == 'regression' -%}
+  {%- if trained.task in ('regression', 'anomaly_detection') -%}
     {%- do zipped.append('predicted.prediction') -%}
     {%- do names.append('__dbt_learn_prediction') -%}
-  {%- else -%}
+  {%- endif -%}
+  {%- if trained.task != 'regression' -%}
     {%- do zipped.append('predicted.class_index') -%}
     {%- do names.append('__dbt_learn_class_index') -%}
   {%- endif -%}
@@ -35,6 +36,9 @@
         scored.{{ dbt_learn.quote_identifier(column) }},
         {%- endfor %}
         {{ dbt_learn.prediction_columns_sql(trained) }}
+        {%- if explain %}
+        {{ dbt_learn.explanation_sql(trained, explain) }} as explanation,
+        {%- endif %}
         {{ trained.version | int }} as model_version,
         {{ dbt_learn.as_of_sql() }} as scored_at
     from (
@@ -45,12 +49,13 @@
             {%- endfor %}
             string_agg({{ dbt_learn.feature_bytes_sql(trained.features, 'r') }}, ''::bytea) as features,
             {% if categorical -%}
-            array_agg(array[
+            array[
                 {%- for feature in categorical -%}
-                r.{{ dbt_learn.quote_identifier(feature.name) }}::text{{ ", " if not loop.last }}
+                string_agg({{ dbt_learn.text_bytes_sql('r.' ~ dbt_learn.quote_identifier(feature.name)) }}, ''::bytea)
+                {{- ", " if not loop.last }}
                 {%- endfor -%}
-            ])
-            {%- else -%} null::text[] {%- endif %} as categorical
+            ]
+            {%- else -%} null::bytea[] {%- endif %} as categorical
         from {{ relation }} as r
         having count(*) > 0
     ) as batch
@@ -59,6 +64,6 @@
         {{ trained.version | int }}, batch.n_rows, batch.features, batch.categorical,
         {{ dbt_learn.sql_string_literal(tojson(options)) }}::jsonb
     ) as predicted
-    cross join lateral unnest({{ zipped | join(', ') }}) as scored({{ names | join(', ') }})
+    cross join lateral unnest({{ zipped | join(', ') }}) with ordinality as scored({{ names | join(', ') }}, __dbt_learn_row)
 ) as __dbt_learn_scores
 {%- endmacro %}

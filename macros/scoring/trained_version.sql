@@ -3,7 +3,8 @@
 {% macro trained_version(model, version=none) -%}
   {%- set rows = dbt_learn.fetch_rows(
       "select v.version, v.task, v.features::text, v.classes, v.target_type, v.id_columns,
-              coalesce(v.predicts_probabilities, true)
+              coalesce(v.predicts_probabilities, true),
+              coalesce(v.preprocessing->'output_features', jsonb_path_query_array(v.features, '$[*].name'))::text
        from dbt_learn.model_versions as v
        where v.model_schema = %s and v.model_name = %s
          and v.version = coalesce(%s::int,
@@ -19,5 +20,6 @@
   {%- endif -%}
   {%- set row = rows[0] -%}
   {{ return({'version': row[0], 'task': row[1], 'features': fromjson(row[2]), 'classes': row[3],
-             'target_type': row[4], 'id_columns': row[5] or [], 'predicts_probabilities': row[6]}) }}
+             'target_type': row[4], 'id_columns': row[5] or [], 'predicts_probabilities': row[6],
+             'model_features': fromjson(row[7])}) }}
 {%- endmacro %}

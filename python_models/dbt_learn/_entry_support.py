@@ -2,7 +2,6 @@
 
 import functools
 import json
-import os
 from contextlib import contextmanager
 
 from .errors import DbtLearnError
@@ -39,6 +38,7 @@ def thread_limit(options):
     """
     from threadpoolctl import threadpool_limits
 
-    limit = options.get("threads_per_model") or max(1, (os.cpu_count() or 1) // max(1, options.get("dbt_threads") or 1))
-    with threadpool_limits(limits=int(limit)):
+    from .estimators import thread_budget
+
+    with threadpool_limits(limits=thread_budget(options)):
         yield

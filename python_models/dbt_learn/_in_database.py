@@ -6,17 +6,20 @@ Each takes ``plpy`` and plain SQL values, validates once, and leaves the computi
 import hashlib
 import json
 
-from . import registry, serialization
+import numpy as np
+
+from . import preprocessing, registry, serialization
 from ._entry_support import returns_user_errors, thread_limit
-from ._scoring_entry import predict_into_temp, predict_row  # noqa: F401 - entry points the SQL functions call
-from ._transport import class_batch, decode_training_rows
+from ._scoring_entry import predict_into_temp, predict_row, preprocess_row  # noqa: F401 - SQL entry points
+from ._transport import class_batch, decode_text_column, decode_training_rows, feature_frame
 from ._version import __version__
 from .errors import ConfigurationError, TrainingDataError
-from .estimators import build_estimator, check_scorable, class_path, task_of
+from .estimators import build_estimator, check_scorable, class_path, plain_params, task_of, thread_budget
 from ._python_fit import evaluate_fitted, frame_features, split_frame
 from ._server_io import load_relation
 from .lifecycle import (check_lifecycle_options, config_fingerprint, deployment_decision, training_reason,
                         unchanged_since)
+from .evaluation import check_threshold, take
 from .python_model import check_estimator, is_fitted, run_model_code
 from .training import (Fit, fit_with_holdout, frame_training_stats, headline_metric, numeric_training_stats,
                        training_prediction_stats)
@@ -44,18 +47,17 @@ def describe_algorithm(plpy, model, algorithm, params_json, random_state):
     estimator = build_estimator(model, algorithm, params, random_state, registry.allowed_packages(plpy))
     check_scorable(model, estimator)
     return json.dumps({"task": task_of(estimator), "class_path": class_path(type(estimator)),
-                       "params": _plain_params(estimator)})
-
-
-def _plain_params(estimator):
-    return {key: value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else repr(value)
-            for key, value in estimator.get_params(deep=False).items()}
+                       "params": plain_params(estimator)})
 
 
 @returns_user_errors
 def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targets, rows, classes, class_rows,
-                    group_classes):
-    """Fit the configured estimator on the batch a SQL ml_train model sent; returns the outcome as JSON."""
+                    group_classes, text_columns=None):
+    """Fit the configured estimator on the batch a SQL ml_train model sent; returns the outcome as JSON.
+
+    ``rows`` holds the numeric and datetime features (one blob, or one per class in the order of
+    ``group_classes``); ``text_columns`` the text features, one row of blobs per group in the same order.
+    """
     spec = json.loads(spec_json)
     target_name = (spec.get("target") or {}).get("name")
     if n_rows == 0:
@@ -66,33 +68,66 @@ def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targ
             f"model '{model_name}': target column '{target_name}' is NULL in {null_targets} of {n_rows} rows; "
             f"filter them out in the training view (where {target_name} is not null).")
     estimator = build_estimator(model_name, spec["algorithm"], spec.get("params"), spec.get("random_state"),
-                                registry.allowed_packages(plpy))
-    task = task_of(estimator)
+                                registry.allowed_packages(plpy), threads=thread_budget(spec))
+    task = task_of(estimator, model_name)
     if task != spec["task"]:
         raise ConfigurationError(f"model '{model_name}': the algorithm's task changed while training; rerun.")
     check_lifecycle_options(model_name, spec, task)
-    names = [feature["name"] for feature in spec["features"]]
+    check_threshold(model_name, task, estimator, spec.get("threshold"), len(classes) if classes else None)
+    settings = preprocessing.options(model_name, spec.get("preprocessing", "auto"))
+    features = spec["features"]
+    numeric_names = [f["name"] for f in features if f["kind"] != "categorical"]
+    text_names = [f["name"] for f in features if f["kind"] == "categorical"]
     target_kind = {"classification": "int4", "regression": "float8"}.get(task)
     has_order = spec.get("split") == "time"
-    batch = (class_batch(rows, class_rows, [classes.index(label) for label in group_classes], len(names) + has_order)
-             if classes else (rows[0] if rows else None))
-    X, y, rows_fingerprint = decode_training_rows(batch, n_rows, len(names) + has_order, target_kind,
-                                                  model=model_name)
+    width = len(numeric_names) + has_order
+    groups = [classes.index(label) for label in group_classes] if classes else None
+    batch = class_batch(rows, class_rows, groups, width) if classes else (rows[0] if rows else None)
+    counts = class_rows if classes else [n_rows]
+    texts = [np.concatenate([decode_text_column(group[column], count, model=model_name, column=name)
+                             for group, count in zip(text_columns or [], counts)])
+             for column, name in enumerate(text_names)]
+    X, y, rows_fingerprint, texts = decode_training_rows(batch, n_rows, width, target_kind, model=model_name,
+                                                         text_columns=texts)
     order = X[:, -1] if has_order else None
-    X = X[:, :len(names)]
+    X = X[:, :len(numeric_names)]
+    stats = numeric_training_stats(numeric_names, X)
+    if settings is not None:
+        frame = feature_frame(features, X, texts)
+        preprocessing.check_training_frame(model_name, frame, features, settings)
+        stats.update(frame_training_stats(frame[text_names]))
+        stats = {f["name"]: stats[f["name"]] for f in features}
+        X = frame
+        estimator = preprocessing.build(model_name, estimator, features, settings)
 
     def fit():
         with thread_limit(spec):
             result = fit_with_holdout(model_name, estimator, X, y, task, class_names=classes,
-                                      **_evaluation_options(spec, order))
-        return result, _record(spec, model_schema, model_name, "sql", task, result, classes, spec["features"],
-                               n_rows, numeric_training_stats(names, X))
+                                      threshold=spec.get("threshold"), **_evaluation_options(spec, order))
+            record = _record(spec, model_schema, model_name, "sql", task, result, classes, features, n_rows, stats)
+            record["preprocessing"] = preprocessing.describe(result.estimator, features, settings)
+            record["feature_importances"] = _importances(model_name, spec, task, result, X, y)
+        return result, record
 
     # The batch holds class indexes: the labels themselves must count as data too.
     data_fingerprint = hashlib.sha256(rows_fingerprint.encode())
     data_fingerprint.update(json.dumps(classes).encode())
     return _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint.hexdigest(),
                                config_fingerprint(spec), fit)
+
+
+def _importances(model_name, spec, task, result, X, y):
+    """Global feature importances of the served estimator (explanations.global_importances), unless turned off."""
+    if not spec.get("importances", True):
+        return None
+    from . import explanations
+
+    if not hasattr(explanations, "global_importances"):
+        return None
+    holdout = result.holdout_index if result.holdout_index is not None else np.arange(len(X))
+    return explanations.global_importances(model_name, result.estimator, take(X, holdout),
+                                           None if y is None else np.asarray(y)[holdout], task,
+                                           spec.get("random_state"))
 
 
 def _evaluation_options(spec, order):
@@ -105,14 +140,15 @@ def _record(spec, model_schema, model_name, language, task, result, classes, fea
     target = spec.get("target") or {}
     return {
         "model_schema": model_schema, "model_name": model_name, "language": language, "task": task,
-        "algorithm": class_path(type(result.estimator)), "params": _plain_params(result.estimator),
+        "algorithm": class_path(type(preprocessing.final_estimator(result.estimator))),
+        "params": plain_params(preprocessing.final_estimator(result.estimator)),
         "target_column": target.get("name"), "target_type": target.get("type"), "classes": classes,
         "id_columns": spec.get("id_columns") or [], "features": features, "training_rows": n_rows,
         "holdout_rows": result.holdout_rows, "metrics": result.metrics, "fit_seconds": result.fit_seconds or 0.0,
         "training_stats": stats, "evaluation": result.evaluation, "library_versions": library_versions(),
         "predicts_probabilities": task == "classification" and hasattr(result.estimator, "predict_proba"),
         "dbt_invocation_id": spec.get("invocation_id"), "dbt_unique_id": spec.get("unique_id"),
-        "config": spec.get("config") or {},
+        "config": spec.get("config") or {}, "preprocessing": {"mode": "off"}, "feature_importances": None,
     }
 
 
@@ -166,7 +202,7 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
                                  f"models (dbt_learn.install with allow_python_models: true enables them).")
     returned, frames_loaded = run_model_code(model_name, code, filename, lambda r: load_relation(plpy, r))
     estimator = check_estimator(model_name, filename, returned)
-    task = task_of(estimator)
+    task = task_of(estimator, model_name)
     check_scorable(model_name, estimator)
     check_lifecycle_options(model_name, spec, task)
     target_name = (spec.get("target") or {}).get("name")

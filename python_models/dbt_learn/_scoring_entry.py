@@ -1,5 +1,6 @@
 """Scoring entry points called by the SQL functions: a batch into a temporary table of arrays (ml_score), and one
-row with the serving version (dbt_learn.predict / predict_class / predict_proba)."""
+row with the serving version (dbt_learn.predict / predict_class / predict_proba, with numbers in training order or
+a jsonb object of any feature types), and one row as the model sees it (dbt_learn.preprocess_row)."""
 
 import json
 import os
@@ -9,44 +10,69 @@ import numpy as np
 from . import registry
 from ._entry_support import thread_limit, user_errors
 from ._server_io import copy_into
-from ._transport import decode_float_matrix, feature_frame, text_matrix
+from ._transport import decode_float_matrix, decode_text_column, feature_frame
 from .errors import ScoringError
 from .scoring import copy_arrays, predict_batch
 
 _temp_tables = 0
 
 
+def _takes_frame(estimator, meta):
+    """Pipelines of the automatic preprocessing and estimators fitted on frames take a DataFrame by feature name."""
+    return (meta.get("preprocessing") or {}).get("mode", "off") != "off" or hasattr(estimator, "feature_names_in_") \
+        or any(f["kind"] != "numeric" for f in meta["features"])
+
+
 def predict_into_temp(plpy, model_schema, model_name, version, n_rows, features, categorical, options_json):
     """Score one batch into a new temporary table of one row of arrays, loaded from a binary COPY file; returns the
-    table's name (``dbt_learn.predict_batch`` returns its row; the table is dropped at commit)."""
+    table's name (``dbt_learn.predict_batch`` returns its row; the table is dropped at commit).
+
+    ``features`` holds the numeric and datetime features (float8, row-major), ``categorical`` one blob per text
+    feature in training order (see _transport.decode_text_column).
+    """
     global _temp_tables
     with user_errors(plpy):
         estimator, meta = registry.load_version(plpy, model_schema, model_name, version)
-        numeric_count = sum(1 for f in meta["features"] if f["kind"] != "categorical")
-        categorical_count = len(meta["features"]) - numeric_count
+        options = json.loads(options_json or "{}")
+        texts = [f for f in meta["features"] if f["kind"] == "categorical"]
         _temp_tables += 1
         table = f"dbt_learn_predictions_{os.getpid()}_{_temp_tables}"
         plpy.execute(f"create temporary table {plpy.quote_ident(table)} (prediction float8[], class_index int4[], "
-                     f"probabilities float8[]) on commit drop")
+                     f"probabilities float8[], contribution_feature int4[], contribution float8[]) on commit drop")
         if not n_rows:
             return table
-        numeric = decode_float_matrix(features, n_rows, numeric_count, model=model_name, error=ScoringError)
+        numeric = decode_float_matrix(features, n_rows, len(meta["features"]) - len(texts), model=model_name,
+                                      error=ScoringError)
         X = numeric
-        if categorical_count or hasattr(estimator, "feature_names_in_"):
-            X = feature_frame(meta["features"], numeric,
-                              text_matrix(categorical, n_rows, categorical_count, model=model_name))
-        with thread_limit(json.loads(options_json or "{}")):
+        if _takes_frame(estimator, meta):
+            blobs = categorical or []
+            if len(blobs) != len(texts):
+                raise ScoringError(f"model '{model_name}': received {len(blobs)} text feature columns, the model "
+                                   f"takes {len(texts)}; the dbt_learn macros and the runtime disagree.")
+            X = feature_frame(meta["features"], numeric, [
+                decode_text_column(blob, n_rows, model=model_name, column=f["name"], error=ScoringError)
+                for blob, f in zip(blobs, texts)])
+        explain = options.get("explain")
+        with thread_limit(options):
             prediction, class_index, probabilities = predict_batch(
-                model_name, estimator, X, meta["task"], [f["name"] for f in meta["features"]])
-        copy_into(plpy, table, copy_arrays(n_rows, prediction, class_index, probabilities))
+                model_name, estimator, X, meta["task"], [f["name"] for f in meta["features"]],
+                threshold=meta.get("threshold"))
+            positions = contributions = None
+            if explain:
+                from .explanations import top_contributions
+
+                positions, contributions, _, _ = top_contributions(estimator, X, int(explain))
+        copy_into(plpy, table, copy_arrays(n_rows, prediction, class_index, probabilities, positions, contributions))
         return table
 
 
 def predict_row(plpy, model_schema, model_name, features, output):
-    """Row-level scoring for online use: one row of numeric features (in training order) with the serving version.
+    """Row-level scoring for online use: one row with the serving version, as numbers in training order (the
+    variadic float8 form) or as a JSON object of feature name -> value of any type (the jsonb form).
 
     The estimator stays cached in this backend keyed by the immutable version, so after the first call a row costs
-    a registry lookup and one predict. ``output``: "value" (regressors, clusterers), "class" or "probabilities".
+    a registry lookup and one predict. ``output``: "value" (regressors, clusterers, anomaly scores), "class" or
+    "probabilities".
     """
     global _row_threads_limited
     with user_errors(plpy):
@@ -57,21 +83,54 @@ def predict_row(plpy, model_schema, model_name, features, output):
 
             threadpool_limits(limits=1)
             _row_threads_limited = True
-        return _predict_one(model_name, estimator, meta, features, output)
+        return _predict_one(model_name, estimator, meta, _row(model_name, estimator, meta, features), output)
 
 
 _row_threads_limited = False
 
 
-def _predict_one(model_name, estimator, meta, features, output):
+def _row(model_name, estimator, meta, features):
+    """The one-row input the estimator takes, from a float list (training order) or a JSON object by name."""
     names = [f["name"] for f in meta["features"]]
-    if any(f["kind"] == "categorical" for f in meta["features"]) or hasattr(estimator, "feature_names_in_"):
-        raise ScoringError(f"model '{model_name}': row-level predict takes numeric features only; this model was "
-                           f"trained on a frame ({', '.join(names)}). Score it in bulk with ml_score.")
+    if isinstance(features, str):
+        values = json.loads(features)
+        if not isinstance(values, dict):
+            raise ScoringError(f"model '{model_name}': the jsonb form of predict takes an object of feature name -> "
+                               f"value, e.g. jsonb_build_object('age', age, ...); features: {', '.join(names)}.")
+        missing = [name for name in names if name not in values]
+        if missing:
+            raise ScoringError(f"model '{model_name}': the row lacks feature(s) {', '.join(missing)}; the model takes "
+                               f"{', '.join(names)} (extra keys are ignored; pass null for a missing value).")
+        return _frame_row(meta, [values[name] for name in names])
     if features is None or len(features) != len(names):
         raise ScoringError(f"model '{model_name}': predict got {0 if features is None else len(features)} "
                            f"feature values, the model takes {len(names)}: {', '.join(names)} (in that order).")
-    X = np.array([features], dtype=np.float64)
+    if any(f["kind"] != "numeric" for f in meta["features"]):
+        raise ScoringError(f"model '{model_name}' has non-numeric features ({', '.join(names)}): call the jsonb form, "
+                           f"dbt_learn.predict(schema, model, jsonb_build_object(...)), or use ml_predict.")
+    values = [np.nan if value is None else value for value in features]
+    return _frame_row(meta, values) if _takes_frame(estimator, meta) else np.array([values], dtype=np.float64)
+
+
+def _frame_row(meta, values):
+    """A one-row DataFrame as the batch path builds it: datetimes as epoch seconds, text as str, NULL as None/NaN."""
+    import pandas as pd
+
+    columns = {}
+    for feature, value in zip(meta["features"], values):
+        if feature["kind"] == "categorical":
+            columns[feature["name"]] = np.array([np.nan if value is None else str(value)], dtype=object)
+        elif feature["kind"] == "datetime" and isinstance(value, str):
+            stamp = pd.Timestamp(value)
+            stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+            columns[feature["name"]] = np.array([(stamp - pd.Timestamp(0)).total_seconds()])
+        else:
+            columns[feature["name"]] = np.array([np.nan if value is None else float(value)])
+    return pd.DataFrame(columns)
+
+
+def _predict_one(model_name, estimator, meta, X, output):
+    names = [f["name"] for f in meta["features"]]
     task = meta["task"]
     if output == "value":
         if task == "classification":
@@ -82,8 +141,21 @@ def _predict_one(model_name, estimator, meta, features, output):
     if task != "classification":
         raise ScoringError(f"model '{model_name}' is not a classifier ({task}): use dbt_learn.predict.")
     if output == "class":
-        _, class_index, _ = predict_batch(model_name, estimator, X, task, names, with_probabilities=False)
+        _, class_index, _ = predict_batch(model_name, estimator, X, task, names, with_probabilities=False,
+                                          threshold=meta.get("threshold"))
         return meta["classes"][int(class_index[0])]
     if not hasattr(estimator, "predict_proba"):
         raise ScoringError(f"model '{model_name}': {type(estimator).__name__} has no predict_proba.")
     return estimator.predict_proba(X)[0].tolist()
+
+
+def preprocess_row(plpy, model_schema, model_name, features):
+    """One row (a JSON object of feature name -> value) as the serving version's estimator sees it: a JSON object
+    of transformed feature name -> value, in the order the estimator takes them."""
+    from .preprocessing import transformed
+
+    with user_errors(plpy):
+        estimator, meta = registry.serving_model(plpy, model_schema, model_name)
+        values, names = transformed(estimator, _row(model_name, estimator, meta, features))
+        values = values.toarray() if hasattr(values, "toarray") else np.asarray(values, dtype=np.float64)
+        return json.dumps({name: (None if not np.isfinite(v) else float(v)) for name, v in zip(names, values[0])})

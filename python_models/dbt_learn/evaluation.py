@@ -13,9 +13,12 @@ METRICS = {
     "classification": ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
                        "f1_weighted", "roc_auc", "roc_auc_ovr", "log_loss"),
     "clustering": ("silhouette",),
+    "anomaly_detection": ("anomaly_rate", "mean_anomaly_score"),
+    "recommendation": ("ndcg_at_k", "precision_at_k", "recall_at_k", "coverage"),
 }
 LOWER_IS_BETTER = frozenset({"mae", "rmse", "mape", "log_loss"})
-HEADLINE = {"regression": "r2", "classification": "accuracy", "clustering": "silhouette"}
+HEADLINE = {"regression": "r2", "classification": "accuracy", "clustering": "silhouette",
+            "anomaly_detection": "anomaly_rate", "recommendation": "ndcg_at_k"}
 SPLITS = ("auto", "random", "stratified", "time")
 # The sklearn scorers cross-validation reports, per task (negated errors are turned back into errors).
 _CV_SCORERS = {
@@ -86,18 +89,50 @@ def split_rows(model, y, task, n_rows, *, holdout_size, random_state, split="aut
     return np.sort(fit), np.sort(holdout)
 
 
-def model_outputs(task, estimator, X):
-    """The estimator's outputs on X - predictions, and probabilities for classifiers with predict_proba - computed
-    once for both the holdout metrics and the prediction baseline. A clusterer without predict gives none."""
+def model_outputs(task, estimator, X, threshold=None):
+    """The estimator's outputs on X - predictions, probabilities for classifiers with predict_proba, anomaly scores
+    for outlier detectors - computed once for both the holdout metrics and the prediction baseline. A clusterer
+    without predict gives none. ``threshold`` turns a binary classifier's probability of its second class into the
+    predicted class (>= threshold), as scoring does."""
     if X is None or len(X) == 0 or not hasattr(estimator, "predict"):
         return {}
-    outputs = {"predicted": estimator.predict(X)}
+    if task == "anomaly_detection":
+        return {"predicted": estimator.predict(X), "score": anomaly_scores(estimator, X)}
     if task == "classification" and hasattr(estimator, "predict_proba"):
-        outputs["proba"] = estimator.predict_proba(X)
-    return outputs
+        proba = estimator.predict_proba(X)
+        return {"predicted": predicted_classes(estimator, proba, threshold) if threshold is not None
+                else estimator.predict(X), "proba": proba}
+    return {"predicted": estimator.predict(X)}
 
 
-def compute_metrics(task, estimator, X, y, outputs=None):
+def predicted_classes(estimator, proba, threshold):
+    """A binary classifier's classes from its probabilities: the second class where its probability >= threshold."""
+    classes = np.asarray(estimator.classes_)
+    return classes[(np.asarray(proba)[:, 1] >= threshold).astype(np.intp)]
+
+
+def anomaly_scores(estimator, X):
+    """Higher is more anomalous: minus the estimator's score_samples (or decision_function)."""
+    scorer = getattr(estimator, "score_samples", None) or estimator.decision_function
+    return -np.asarray(scorer(X), dtype=np.float64)
+
+
+def check_threshold(model, task, estimator, threshold, n_classes):
+    """meta.threshold applies to binary classifiers with predict_proba only, as a probability in (0, 1)."""
+    if threshold is None:
+        return
+    if task != "classification" or not hasattr(estimator, "predict_proba"):
+        raise ConfigurationError(f"model '{model}': meta.threshold applies to classifiers with predict_proba; "
+                                 f"{type(estimator).__name__} is not one. Remove meta.threshold.")
+    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 < threshold < 1:
+        raise ConfigurationError(f"model '{model}': meta.threshold must be a probability between 0 and 1 "
+                                 f"(exclusive), got {threshold!r}.")
+    if n_classes is not None and n_classes != 2:
+        raise ConfigurationError(f"model '{model}': meta.threshold applies to binary classifiers; the target has "
+                                 f"{n_classes} classes. Remove meta.threshold.")
+
+
+def compute_metrics(task, estimator, X, y, outputs=None, threshold=None):
     """Every metric of the task that is defined on these rows (a holdout with one class has no roc_auc).
 
     ``outputs`` are the estimator's model_outputs on X when the caller already has them.
@@ -106,7 +141,7 @@ def compute_metrics(task, estimator, X, y, outputs=None):
 
     if X is None or len(X) == 0:
         return {}
-    outputs = model_outputs(task, estimator, X) if outputs is None else outputs
+    outputs = model_outputs(task, estimator, X, threshold) if outputs is None else outputs
     results = {}
 
     def record(name, compute):
@@ -145,7 +180,15 @@ def compute_metrics(task, estimator, X, y, outputs=None):
         found, counts = np.unique(labels, return_counts=True)
         results["cluster_sizes"] = {str(label): int(count) for label, count in zip(found, counts)}
         if 1 < len(found) < len(X):
-            record("silhouette", lambda: metrics.silhouette_score(X, labels))
+            from .preprocessing import transformed
+
+            # On the rows as the clusterer saw them (encoded, scaled); a sample keeps it O(n) at scale.
+            sample = np.arange(0, len(X), max(1, -(-len(X) // 10_000)))
+            record("silhouette", lambda: metrics.silhouette_score(transformed(estimator, take(X, sample))[0],
+                                                                  np.asarray(labels)[sample]))
+    elif task == "anomaly_detection":
+        record("anomaly_rate", lambda: float(np.mean(np.asarray(outputs["predicted"]) == -1)))
+        record("mean_anomaly_score", lambda: float(np.mean(outputs["score"])))
     return results
 
 

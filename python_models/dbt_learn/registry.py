@@ -38,7 +38,8 @@ _VERSION_COLUMNS = (
     ("data_fingerprint", "text"), ("library_versions", "jsonb"), ("artifact_sha256", "text"),
     ("artifact_bytes", "int8"), ("dbt_invocation_id", "text"), ("dbt_unique_id", "text"), ("config", "jsonb"),
     ("config_fingerprint", "text"), ("evaluation", "jsonb"), ("predicts_probabilities", "bool"),
-    ("training_reason", "text"), ("trained_as_of", "timestamptz"),
+    ("training_reason", "text"), ("trained_as_of", "timestamptz"), ("preprocessing", "jsonb"),
+    ("feature_importances", "jsonb"),
 )
 _INSERT_VERSION = "insert into dbt_learn.model_versions ({}) values ({})".format(
     ", ".join(column for column, _ in _VERSION_COLUMNS),
@@ -71,7 +72,8 @@ def register_version(plpy, record, artifact):
         ["text", "text"],
     ), [schema, name])[0]["version"]
     record = {**record, "version": version}
-    values = [json.dumps(record[column], default=str) if kind == "jsonb" else record[column]
+    values = [json.dumps(record[column], default=str) if kind == "jsonb" and record[column] is not None
+              else record[column]
               for column, kind in _VERSION_COLUMNS]
     plpy.execute(_plan(plpy, _INSERT_VERSION, _INSERT_TYPES), values)
     plpy.execute(_plan(
@@ -87,7 +89,8 @@ def load_version(plpy, schema, name, version):
     _require_schema_privilege(plpy, schema, "USAGE", name, "score with models")
     rows = plpy.execute(_plan(
         plpy,
-        "select task, features, classes, artifact_sha256 from dbt_learn.model_versions "
+        "select task, features, classes, artifact_sha256, preprocessing, (config->>'threshold')::float8 as threshold "
+        "from dbt_learn.model_versions "
         "where model_schema = $1 and model_name = $2 and version = $3",
         ["text", "text", "int4"],
     ), [schema, name, version])
@@ -104,6 +107,7 @@ def load_version(plpy, schema, name, version):
         )
     meta = dict(rows[0])
     meta["features"] = json.loads(meta["features"])
+    meta["preprocessing"] = json.loads(meta["preprocessing"] or '{"mode": "off"}')
     key = (schema, name, version)
     cached = _estimators.get(key)
     if cached is not None and cached[0] == meta["artifact_sha256"]:

@@ -25,10 +25,11 @@ class Fit:
     fit_seconds: float
     holdout_rows: int
     evaluation: dict = field(default_factory=dict)
+    holdout_index: object = None  # positions of the holdout rows in X, when there is a holdout
 
 
 def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_state=None, refit=True,
-                     split="auto", order=None, cv_folds=0, class_names=None):
+                     split="auto", order=None, cv_folds=0, class_names=None, threshold=None):
     """Fit on the fit rows, score the holdout, cross-validate if asked, then (by default) refit on every row."""
     from sklearn.base import clone
 
@@ -38,10 +39,12 @@ def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_s
     y_part = (lambda index: None) if y is None else (lambda index: np.asarray(y)[index])
     evaluated = clone(estimator)
     fit_seconds = _timed_fit(model, evaluated, take(X, fit_rows), y_part(fit_rows))
-    outputs = None if holdout is None else model_outputs(task, evaluated, take(X, holdout))
+    outputs = None if holdout is None else model_outputs(task, evaluated, take(X, holdout), threshold)
     metrics = {} if holdout is None else compute_metrics(task, evaluated, take(X, holdout), y_part(holdout), outputs)
     evaluation = {"split": split, "holdout_size": holdout_size, "holdout_rows": 0 if holdout is None else len(holdout),
                   "refit": bool(refit and holdout is not None), "cv_folds": cv_folds or 0}
+    if threshold is not None:
+        evaluation["threshold"] = threshold
     if cv_folds:
         evaluation["cv"] = cross_validate_scores(clone(estimator), X, y, task, folds=cv_folds, split=split,
                                                  random_state=random_state, order=order)
@@ -49,25 +52,26 @@ def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_s
     if refit and holdout is not None:
         final = clone(estimator)
         fit_seconds = _timed_fit(model, final, X, y)
-    evaluation["prediction_stats"] = _prediction_baseline(task, evaluated, final, X, holdout, outputs, class_names)
-    return Fit(final, metrics, fit_seconds, evaluation["holdout_rows"], evaluation)
+    evaluation["prediction_stats"] = _prediction_baseline(task, evaluated, final, X, holdout, outputs, class_names,
+                                                          threshold)
+    return Fit(final, metrics, fit_seconds, evaluation["holdout_rows"], evaluation, holdout)
 
 
-def _prediction_baseline(task, evaluated, final, X, holdout, holdout_outputs, class_names):
+def _prediction_baseline(task, evaluated, final, X, holdout, holdout_outputs, class_names, threshold=None):
     """prediction_stats of the evaluated estimator's holdout predictions, else training_prediction_stats."""
     if holdout is None:
-        return training_prediction_stats(task, final, X, class_names)
+        return training_prediction_stats(task, final, X, class_names, threshold)
     return prediction_stats(task, holdout_outputs, getattr(evaluated, "classes_", None),
                             _labels(evaluated, class_names), _labels(final, class_names), "holdout")
 
 
-def training_prediction_stats(task, estimator, X, class_names=None):
+def training_prediction_stats(task, estimator, X, class_names=None, threshold=None):
     """prediction_stats of a served estimator's predictions on (a sample of at most 100,000 of) its own training
     rows: in-sample, so flattering; for versions without a holdout, or fitted by a Python model's own code."""
     if X is None or not len(X):
         return {}
     sample = np.arange(0, len(X), max(1, -(-len(X) // _HISTOGRAM_SAMPLE)))
-    outputs = model_outputs(task, estimator, take(X, sample))
+    outputs = model_outputs(task, estimator, take(X, sample), threshold)
     if not outputs and len(getattr(estimator, "labels_", ())) == len(X):  # a clusterer without predict
         outputs = {"predicted": np.asarray(estimator.labels_)[sample]}
     labels = _labels(estimator, class_names)
@@ -194,6 +198,8 @@ def prediction_stats(task, outputs, classes, labels, served_labels, source):
             stats.update(numeric_training_stats(names, _finite(matrix)))
             for name, label in zip(names, served_labels):
                 stats[name]["class"] = label
+    elif task == "anomaly_detection":
+        stats = numeric_training_stats(["anomaly_score"], _finite(np.asarray(outputs["score"])[:, None]))
     else:
         stats = numeric_training_stats(["prediction"], _finite(predicted.astype(np.float64)[:, None]))
     for entry in stats.values():

@@ -47,9 +47,31 @@ BAD_TRAINING = {
     "hyperparameter_out_of_range": (
         GOOD_MODEL.replace("'linear_regression',", "'ridge', 'params': {'alpha': -1},"),
         ["guarded_model", "'alpha' parameter of Ridge"]),
-    "text_feature_in_sql_model": (
-        GOOD_MODEL.replace("select *", "select *, 'a'::text as colour"),
-        ["guarded_model", "feature column 'colour' has type text", "exclude_columns"]),
+    "text_feature_with_preprocessing_off": (
+        GOOD_MODEL.replace("'id_columns'", "'preprocessing': 'off', 'id_columns'")
+        .replace("select *", "select *, 'a'::text as colour"),
+        ["guarded_model", "feature column 'colour' has type text", "preprocessing is 'off'", "exclude_columns"]),
+    "unusable_feature_type": (
+        GOOD_MODEL.replace("select *", "select *, gen_random_uuid() as token"),
+        ["guarded_model", "feature column 'token' has type uuid", "exclude_columns"]),
+    "category_explosion_past_the_limit": (
+        GOOD_MODEL.replace("'id_columns'", "'preprocessing': {'max_distinct': 10}, 'id_columns'")
+        .replace("select *", "select *, 'customer ' || id as code"),
+        ["guarded_model", "categorical column 'code' has 30 distinct values", "max_distinct (10)",
+         "exclude_columns"]),
+    "unknown_preprocessing_option": (
+        GOOD_MODEL.replace("'id_columns'", "'preprocessing': {'scaling': False}, 'id_columns'"),
+        ["guarded_model", "unknown meta.preprocessing option 'scaling'", "max_categories"]),
+    "clusterer_given_a_target": (
+        GOOD_MODEL.replace("'linear_regression'", "'k_means'"),
+        ["guarded_model", "KMeans is a clustering estimator", "meta.target is set to 'y'"]),
+    "more_clusters_than_rows": (
+        GOOD_MODEL.replace("'target': 'y', 'algorithm': 'linear_regression'",
+                           "'algorithm': 'k_means', 'params': {'n_clusters': 500}, 'exclude_columns': ['y']"),
+        ["guarded_model", "KMeans.fit failed", "n_clusters=500"]),
+    "threshold_on_a_regressor": (
+        GOOD_MODEL.replace("'id_columns'", "'threshold': 0.3, 'id_columns'"),
+        ["guarded_model", "meta.threshold applies to classifiers", "LinearRegression"]),
     "option_outside_meta": (
         GOOD_MODEL.replace("meta={'target': 'y',", "target='y', meta={"),
         ["guarded_model", "sets 'target' at the top level", "meta"]),

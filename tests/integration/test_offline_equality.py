@@ -28,7 +28,7 @@ def _in_training_order(X, y):
     target = np.searchsorted(classes, y).astype(">i4") if classes else y.astype(">f8")
     records = np.empty(len(X), dtype=[("x", ">f8", (X.shape[1],)), ("y", target.dtype)])
     records["x"], records["y"] = X, target
-    X_ordered, y_ordered, _ = decode_training_rows(records.tobytes(), len(X), X.shape[1],
+    X_ordered, y_ordered, _, _ = decode_training_rows(records.tobytes(), len(X), X.shape[1],
                                                    "int4" if classes else "float8", model="offline")
     return X_ordered, np.asarray(classes, dtype=object)[y_ordered] if classes else y_ordered
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dbt_learn import TrainingDataError, copy_arrays, predict_batch
-from dbt_learn._transport import decode_float_matrix, decode_training_rows, feature_frame, text_matrix
+from dbt_learn._transport import decode_float_matrix, decode_text_column, decode_training_rows, feature_frame
 
 
 def _float8(*values):
@@ -18,27 +18,27 @@ def _rows(X, y):
 
 def test_training_rows_split_into_features_and_class_index():
     blob = _float8(1.0, 2.0) + struct.pack(">i", 1) + _float8(3.0, float("nan")) + struct.pack(">i", 0)
-    X, y, _ = decode_training_rows(blob, 2, 2, "int4", model="m")
+    X, y, _, _ = decode_training_rows(blob, 2, 2, "int4", model="m")
     assert _rows(X, y) == [((1.0, 2.0), 1), ((3.0, -99.0), 0)]
     assert X.dtype == np.float64 and X.flags.writeable
 
 
 def test_training_rows_with_a_float_target_and_without_one():
-    X, y, _ = decode_training_rows(_float8(1.0, 5.0, 2.0, 7.0), 2, 1, "float8", model="m")
+    X, y, _, _ = decode_training_rows(_float8(1.0, 5.0, 2.0, 7.0), 2, 1, "float8", model="m")
     assert _rows(X, y) == [((1.0,), 5.0), ((2.0,), 7.0)]
-    X, y, _ = decode_training_rows(_float8(1.0, 2.0), 2, 1, None, model="m")
+    X, y, _, _ = decode_training_rows(_float8(1.0, 2.0), 2, 1, None, model="m")
     assert y is None and X.shape == (2, 1)
 
 
 def test_training_rows_come_out_in_one_order_and_fingerprint_whatever_order_they_arrived_in():
     rng = np.random.default_rng(0)
     rows = [_float8(*rng.normal(size=3)) for _ in range(500)]
-    X1, y1, print1 = decode_training_rows(b"".join(rows), 500, 2, "float8", model="m")
-    X2, y2, print2 = decode_training_rows(b"".join(rows[::-1]), 500, 2, "float8", model="m")
+    X1, y1, print1, _ = decode_training_rows(b"".join(rows), 500, 2, "float8", model="m")
+    X2, y2, print2, _ = decode_training_rows(b"".join(rows[::-1]), 500, 2, "float8", model="m")
     np.testing.assert_array_equal(X1, X2)
     np.testing.assert_array_equal(y1, y2)
     assert print1 == print2
-    _, _, changed = decode_training_rows(b"".join(rows[:-1] + [_float8(0.0, 0.0, 0.0)]), 500, 2, "float8", model="m")
+    _, _, changed, _ = decode_training_rows(b"".join(rows[:-1] + [_float8(0.0, 0.0, 0.0)]), 500, 2, "float8", model="m")
     assert changed != print1
 
 
@@ -51,9 +51,40 @@ def test_a_batch_of_the_wrong_size_is_refused():
 
 def test_feature_frame_puts_numeric_and_categorical_columns_back_in_training_order():
     features = [{"name": "a", "kind": "numeric"}, {"name": "c", "kind": "categorical"}, {"name": "b", "kind": "numeric"}]
-    frame = feature_frame(features, np.array([[1.0, 2.0]]), text_matrix([["x"]], 1, 1, model="m"))
+    frame = feature_frame(features, np.array([[1.0, 2.0]]), [np.array(["x"], dtype=object)])
     assert list(frame.columns) == ["a", "c", "b"]
     assert frame.iloc[0].tolist() == [1.0, "x", 2.0]
+
+
+def _text_wire(values):
+    """A text column as the SQL of text_bytes_sql sends it."""
+    return b"".join((b"\xff" if v is None else v.encode("utf-8")) + b"\x00" for v in values)
+
+
+def test_a_text_column_decodes_with_nulls_empty_strings_and_any_unicode():
+    values = ["a", None, "", "é ü ☃", "a", "tab\tnew\nline", None]
+    decoded = decode_text_column(_text_wire(values), len(values), model="m", column="c")
+    assert decoded.dtype == object
+    assert [None if isinstance(v, float) and np.isnan(v) else v for v in decoded.tolist()] == values
+    assert decode_text_column(b"", 0, model="m", column="c").tolist() == []
+
+
+def test_a_text_column_of_the_wrong_length_names_the_column():
+    with pytest.raises(TrainingDataError, match="model 'm'.*2 values of text column 'city' for 3 rows"):
+        decode_text_column(_text_wire(["a", "b"]), 3, model="m", column="city")
+
+
+def test_text_columns_join_the_canonical_order_and_the_fingerprint():
+    rows = [_float8(1.0), _float8(1.0), _float8(2.0)]
+    texts = np.array(["x", "y", None], dtype=object)
+    X1, _, print1, (t1,) = decode_training_rows(b"".join(rows), 3, 1, None, model="m", text_columns=[texts])
+    X2, _, print2, (t2,) = decode_training_rows(b"".join(rows[::-1]), 3, 1, None, model="m",
+                                                 text_columns=[texts[::-1]])
+    assert print1 == print2 and t1.tolist() == t2.tolist()
+    assert sorted(zip(X1[:, 0].tolist(), map(str, t1))) == [(1.0, "x"), (1.0, "y"), (2.0, "None")]
+    _, _, changed, _ = decode_training_rows(b"".join(rows), 3, 1, None, model="m",
+                                           text_columns=[np.array(["x", "z", None], dtype=object)])
+    assert changed != print1
 
 
 def _parse_copy(payload):
@@ -113,5 +144,5 @@ def test_class_blobs_arriving_in_any_group_order_get_the_index_of_their_sorted_l
 
     # groups arrive as ("b": 2 rows, "a": 1 row); sorted labels are ["a", "b"]
     records = class_batch([_float8(1.0, 2.0), _float8(3.0)], [2, 1], [1, 0], 1)
-    X, y, _ = decode_training_rows(records, 3, 1, "int4", model="m")
+    X, y, _, _ = decode_training_rows(records, 3, 1, "int4", model="m")
     assert sorted(zip(X.ravel().tolist(), y.tolist())) == [(1.0, 1), (2.0, 1), (3.0, 0)]
