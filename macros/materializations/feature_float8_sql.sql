@@ -4,7 +4,7 @@
   {%- set column = (alias ~ '.' if alias else '') ~ dbt_learn.quote_identifier(feature.name) -%}
   {%- if feature.type in ('boolean', 'bool') -%}
     {{ return('(' ~ column ~ ')::int::float8') }}
-  {%- elif feature.kind == 'datetime' or feature.type.startswith('interval') or feature.type.startswith('time') -%}
+  {%- elif feature.kind == 'datetime' or feature.type.startswith(('interval', 'time', 'date')) -%}
     {{ return('extract(epoch from ' ~ column ~ ')::float8') }}
   {%- endif -%}
   {{ return('(' ~ column ~ ')::float8') }}

@@ -50,7 +50,9 @@
           ~ argument ~ "=[...].") }}
     {%- endif -%}
     {%- set type = found[0].data_type | lower -%}
-    {%- if item.kind == 'numeric' and not (dbt_learn.is_numeric_type(type) or type in ('boolean', 'bool')) -%}
+    {#- dates and timestamps are numeric as epoch seconds, as they travel to training -#}
+    {%- if item.kind == 'numeric' and not (dbt_learn.is_numeric_type(type) or type in ('boolean', 'bool')
+                                           or type.startswith(('date', 'timestamp', 'interval', 'time'))) -%}
       {{ exceptions.raise_compiler_error(where ~ "'" ~ item.name ~ "' is numeric in " ~ resolved.described
           ~ " but has type " ~ type ~ " in " ~ relation ~ ". Cast it to a number in the model that builds "
           ~ relation.identifier ~ ".") }}
