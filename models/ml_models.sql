@@ -20,6 +20,8 @@ serving as (
             when 'classification' then 'accuracy'
             when 'regression' then 'r2'
             when 'clustering' then 'silhouette'
+            when 'anomaly_detection' then 'anomaly_rate'
+            when 'recommendation' then 'ndcg_at_k'
         end as headline_metric
     from versions as v
     left join dbt_learn.deployed_versions as d

@@ -11,6 +11,8 @@
       'classification': ['accuracy', 'balanced_accuracy', 'precision_macro', 'recall_macro', 'f1_macro',
                          'f1_weighted', 'roc_auc', 'roc_auc_ovr', 'log_loss'],
       'clustering': ['silhouette'],
+      'anomaly_detection': ['anomaly_rate', 'mean_anomaly_score'],
+      'recommendation': ['ndcg_at_k', 'precision_at_k', 'recall_at_k', 'hit_rate_at_k', 'coverage'],
   }) }}
 {%- endmacro %}
 

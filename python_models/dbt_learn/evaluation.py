@@ -14,7 +14,7 @@ METRICS = {
                        "f1_weighted", "roc_auc", "roc_auc_ovr", "log_loss"),
     "clustering": ("silhouette",),
     "anomaly_detection": ("anomaly_rate", "mean_anomaly_score"),
-    "recommendation": ("ndcg_at_k", "precision_at_k", "recall_at_k", "coverage"),
+    "recommendation": ("ndcg_at_k", "precision_at_k", "recall_at_k", "hit_rate_at_k", "coverage"),
 }
 LOWER_IS_BETTER = frozenset({"mae", "rmse", "mape", "log_loss"})
 HEADLINE = {"regression": "r2", "classification": "accuracy", "clustering": "silhouette",

@@ -11,12 +11,18 @@ DEPLOY_STRATEGIES = ("most_recent", "best_score", "pinned")
 # What a version was trained with, besides its data; a change in any of these means on_change retrains.
 FINGERPRINTED_OPTIONS = ("algorithm", "params", "features", "target", "id_columns", "exclude_columns", "random_state",
                          "holdout_size", "refit", "split", "split_column", "cv_folds")
+# Options added with runtime 0.5.0 count only when they differ from their default, so a version trained before they
+# existed keeps its fingerprint and is not retrained just for the upgrade.
+OPTIONAL_FINGERPRINTED = {"preprocessing": "auto", "threshold": None, "search": None, "task": None, "top_k": 10,
+                          "user_column": None, "item_column": None, "rating_column": None}
 
 
 def config_fingerprint(spec, code=None):
     """sha256 of the options that shape a fit (and of a Python model's code)."""
-    digest = hashlib.sha256(json.dumps({key: spec.get(key) for key in FINGERPRINTED_OPTIONS}, sort_keys=True,
-                                       default=str).encode())
+    options = {key: spec.get(key) for key in FINGERPRINTED_OPTIONS}
+    options.update({key: spec[key] for key, default in OPTIONAL_FINGERPRINTED.items()
+                    if spec.get(key, default) != default})
+    digest = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
     if code is not None:
         digest.update(code.encode())
     return digest.hexdigest()
