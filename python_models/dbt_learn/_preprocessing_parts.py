@@ -110,10 +110,12 @@ def _outputs_by_column(preprocess, name, columns):
 
 def describe(estimator, features, settings):
     """The fitted preprocessing as JSON for the registry: per input column its kind, steps and output columns."""
-    from .preprocessing import family, final_estimator, is_pipeline
+    from .preprocessing import family, final_estimator, is_pipeline, takes_frame
 
     if not is_pipeline(estimator):
         return {"mode": "off"}
+    if not takes_frame(estimator):
+        return _describe_matrix(estimator, features, settings)
     preprocess = estimator[:-1][0]
     columns = {}
     for name, transformer, selected in preprocess.transformers_:
@@ -125,6 +127,20 @@ def describe(estimator, features, settings):
             steps = (_categorical_steps(transformer, index) if name == "categorical"
                      else _numeric_steps(transformer, index, n_parts))
             columns[column] = {"column": column, "kind": name, "steps": steps, "outputs": outputs[column]}
-    return {"mode": "auto", "family": family(final_estimator(estimator)), "settings": settings,
+    return {"mode": "auto", "input": "frame", "family": family(final_estimator(estimator)), "settings": settings,
             "columns": [columns[f["name"]] for f in features if f["name"] in columns],
             "output_features": [str(n) for n in preprocess.get_feature_names_out()]}
+
+
+def _describe_matrix(estimator, features, settings):
+    """The same for numbers only: a flat Pipeline (impute, scale) on the float64 matrix."""
+    from .preprocessing import family, final_estimator, transformed
+
+    names = [f["name"] for f in features]
+    steps = estimator[:-1]
+    outputs = transformed(estimator, np.zeros((1, len(names))), names)[1]
+    grouped = {name: [o for o in outputs if o.removeprefix("missingindicator_") == name] for name in names}
+    columns = [{"column": name, "kind": "numeric", "steps": _numeric_steps(steps, index, 1), "outputs": grouped[name]}
+               for index, name in enumerate(names)]
+    return {"mode": "auto", "input": "matrix", "family": family(final_estimator(estimator)), "settings": settings,
+            "columns": columns, "output_features": outputs}

@@ -26,6 +26,7 @@ class Fit:
     holdout_rows: int
     evaluation: dict = field(default_factory=dict)
     holdout_index: object = None  # positions of the holdout rows in X, when there is a holdout
+    evaluated: object = None  # the estimator fitted without the holdout rows (the final one when there is none)
 
 
 def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_state=None, refit=True,
@@ -54,7 +55,7 @@ def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_s
         fit_seconds = _timed_fit(model, final, X, y)
     evaluation["prediction_stats"] = _prediction_baseline(task, evaluated, final, X, holdout, outputs, class_names,
                                                           threshold)
-    return Fit(final, metrics, fit_seconds, evaluation["holdout_rows"], evaluation, holdout)
+    return Fit(final, metrics, fit_seconds, evaluation["holdout_rows"], evaluation, holdout, evaluated)
 
 
 def _prediction_baseline(task, evaluated, final, X, holdout, holdout_outputs, class_names, threshold=None):
@@ -87,6 +88,7 @@ def _labels(estimator, class_names):
 
 
 def _timed_fit(model, estimator, X, y):
+    name = type(estimator[-1] if hasattr(estimator, "steps") else estimator).__name__
     started = time.perf_counter()
     try:
         if y is None:
@@ -97,11 +99,11 @@ def _timed_fit(model, estimator, X, y):
         message = str(exc)
         if "NaN" in message:
             raise TrainingDataError(
-                f"model '{model}': {type(estimator).__name__} does not accept missing values and a feature column "
+                f"model '{model}': {name} does not accept missing values and a feature column "
                 f"has NULLs. Fill them in the training view (coalesce), drop those rows, or use an estimator that "
                 f"handles missing values such as hist_gradient_boosting_classifier/_regressor. ({message})"
             ) from None
-        raise TrainingDataError(f"model '{model}': {type(estimator).__name__}.fit failed: {message}") from None
+        raise TrainingDataError(f"model '{model}': {name}.fit failed: {message}") from None
     return time.perf_counter() - started
 
 

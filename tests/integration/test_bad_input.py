@@ -150,21 +150,43 @@ def test_retraining_appends_a_version_and_full_refresh_keeps_history(guarded, db
     assert rows == [(v, v == before + 1) for v in range(1, before + 2)]
 
 
-def test_scoring_null_features_names_the_columns_and_keeps_the_previous_scores(guarded, dbt_conn):
+def test_null_features_at_scoring_are_imputed_by_the_default_preprocessing(guarded, dbt_conn):
     schema = guarded.schema
-    before = _scores(dbt_conn, schema)
-    dbt_conn.execute(f'create table "{schema}".guarded_input_with_nulls as '
+    dbt_conn.execute(f'create table if not exists "{schema}".guarded_input_with_nulls as '
                      f'select id, x1, case when id % 2 = 0 then null else x2 end as x2 from "{schema}".linear_new')
     guarded.write("models/guarded/guarded_scores.sql", GOOD_SCORES.replace(
         "ref('linear_new')", "adapter.get_relation(this.database, this.schema, 'guarded_input_with_nulls')"))
     try:
         result = guarded.dbt("run", "-s", "guarded_scores")
+        scores = _scores(dbt_conn, schema)
     finally:
         guarded.write("models/guarded/guarded_scores.sql", GOOD_SCORES)
+        assert guarded.dbt("run", "-s", "guarded_scores").success
+    assert result.success, result.output
+    assert scores and all(prediction is not None for _, prediction, _, _ in scores)
+
+
+def test_scoring_null_features_without_preprocessing_names_the_columns_and_keeps_the_previous_scores(guarded,
+                                                                                                     dbt_conn):
+    schema = guarded.schema
+    dbt_conn.execute(f'create table if not exists "{schema}".guarded_input_with_nulls as '
+                     f'select id, x1, case when id % 2 = 0 then null else x2 end as x2 from "{schema}".linear_new')
+    plain = GOOD_MODEL.replace("'id_columns'", "'preprocessing': 'off', 'id_columns'")
+    scores = GOOD_SCORES.replace("guarded_model", "guarded_plain")
+    first = guarded.dbt_with({"models/guarded/guarded_plain.sql": plain,
+                              "models/guarded/guarded_plain_scores.sql": scores},
+                             "run", "-s", "guarded_plain", "guarded_plain_scores")
+    assert first.success, first.output
+    before = query(dbt_conn, f'select id, prediction from "{schema}".guarded_plain_scores order by id')
+    result = guarded.dbt_with({"models/guarded/guarded_plain.sql": plain,
+                               "models/guarded/guarded_plain_scores.sql": scores.replace(
+                                   "ref('linear_new')",
+                                   "adapter.get_relation(this.database, this.schema, 'guarded_input_with_nulls')")},
+                              "run", "-s", "guarded_plain_scores")
     assert not result.success
-    message = result.message("guarded_scores")
-    assert "model 'guarded_model'" in message and "NULLs are in: x2" in message
-    assert _scores(dbt_conn, schema) == before
+    message = result.message("guarded_plain_scores")
+    assert "model 'guarded_plain'" in message and "NULLs are in: x2" in message and "preprocessing" in message
+    assert query(dbt_conn, f'select id, prediction from "{schema}".guarded_plain_scores order by id') == before
 
 
 def test_a_role_cannot_add_versions_to_a_schema_it_cannot_create_in(guarded, dbt_conn, admin_conn):
@@ -176,7 +198,7 @@ def test_a_role_cannot_add_versions_to_a_schema_it_cannot_create_in(guarded, dbt
     try:
         answer = query(dbt_conn, """select dbt_learn.train(%s, 'intruder', %s::jsonb, 2, 0,
                                         array[float8send(1) || float8send(2) || float8send(2) || float8send(4)],
-                                        null, null, null)""",
+                                        null, null, null, null)""",
                        [foreign, spec])[0][0]
         count = query(dbt_conn, "select count(*) from dbt_learn.model_versions where model_schema = %s", [foreign])
     finally:

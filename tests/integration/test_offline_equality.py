@@ -5,7 +5,10 @@ import pytest
 from sklearn.base import is_classifier
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
 from dbt_learn._transport import decode_training_rows
@@ -45,8 +48,10 @@ def datasets(project, dbt_conn):
 
 
 CASES = [
+    # The default preprocessing standardises for linear models (imputing first): the same Pipeline, built here.
     ("offline_logistic", "cancer_rows", "logistic_regression", {"C": 0.5, "max_iter": 10000},
-     LogisticRegression(C=0.5, max_iter=10000, random_state=0)),
+     make_pipeline(SimpleImputer(strategy="mean", add_indicator=True, keep_empty_features=True), StandardScaler(),
+                   LogisticRegression(C=0.5, max_iter=10000, random_state=0))),
     ("offline_forest", "cancer_rows", "random_forest_classifier", {"n_estimators": 20, "max_depth": 4},
      RandomForestClassifier(n_estimators=20, max_depth=4, random_state=0)),
     ("offline_linear", "diabetes_rows", "linear_regression", {}, LinearRegression()),
