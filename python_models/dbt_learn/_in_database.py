@@ -93,12 +93,12 @@ def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targ
     X = X[:, :len(numeric_names)]
     stats = numeric_training_stats(numeric_names, X)
     if settings is not None:
-        frame = feature_frame(features, X, texts)
-        preprocessing.check_training_frame(model_name, frame, features, settings)
-        stats.update(frame_training_stats(frame[text_names]))
-        stats = {f["name"]: stats[f["name"]] for f in features}
-        X = frame
         estimator = preprocessing.build(model_name, estimator, features, settings)
+        if preprocessing.takes_frame(estimator):
+            X = feature_frame(features, X, texts)
+            preprocessing.check_training_frame(model_name, X, features, settings)
+            stats.update(frame_training_stats(X[text_names]))
+            stats = {f["name"]: stats[f["name"]] for f in features}
 
     def fit():
         with thread_limit(spec):
@@ -106,28 +106,37 @@ def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targ
                                       threshold=spec.get("threshold"), **_evaluation_options(spec, order))
             record = _record(spec, model_schema, model_name, "sql", task, result, classes, features, n_rows, stats)
             record["preprocessing"] = preprocessing.describe(result.estimator, features, settings)
-            record["feature_importances"] = _importances(model_name, spec, task, result, X, y)
+            record["feature_importances"] = _importances(model_name, spec, task, result, X, y, features)
         return result, record
 
     # The batch holds class indexes: the labels themselves must count as data too.
     data_fingerprint = hashlib.sha256(rows_fingerprint.encode())
     data_fingerprint.update(json.dumps(classes).encode())
+    search = None
+    if spec.get("search"):
+        from . import _search_entry
+
+        def search(complete):
+            return _search_entry.start(plpy, model_name, spec, estimator, X, y, task, complete, order=order,
+                                       class_names=classes)
     return _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint.hexdigest(),
-                               config_fingerprint(spec), fit)
+                               config_fingerprint(spec), fit, search)
 
 
-def _importances(model_name, spec, task, result, X, y):
-    """Global feature importances of the served estimator (explanations.global_importances), unless turned off."""
+def _importances(model_name, spec, task, result, X, y, features):
+    """Global feature importances of the served version (explanations.global_importances): the estimator's own,
+    else permutation importance of the estimator fitted without the holdout, on the holdout. None when turned off
+    (meta.importances false)."""
     if not spec.get("importances", True):
         return None
-    from . import explanations
+    from .explanations import global_importances
 
-    if not hasattr(explanations, "global_importances"):
-        return None
-    holdout = result.holdout_index if result.holdout_index is not None else np.arange(len(X))
-    return explanations.global_importances(model_name, result.estimator, take(X, holdout),
-                                           None if y is None else np.asarray(y)[holdout], task,
-                                           spec.get("random_state"))
+    holdout = result.holdout_index
+    rows = holdout if holdout is not None else np.arange(len(X))
+    return global_importances(model_name, result.estimator, take(X, rows),
+                              None if y is None else np.asarray(y)[rows], task, spec.get("random_state"),
+                              feature_names=[f["name"] for f in features], evaluated=result.evaluated,
+                              source="holdout" if holdout is not None else "training rows")
 
 
 def _evaluation_options(spec, order):
@@ -152,8 +161,13 @@ def _record(spec, model_schema, model_name, language, task, result, classes, fea
     }
 
 
-def _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_, fit):
-    """The retrain policy, then fit, register and deploy; every path reports what it did as JSON."""
+def _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_, fit,
+                        search=None):
+    """The retrain policy, then fit, register and deploy; every path reports what it did as JSON.
+
+    ``search(complete)``, for meta.search, starts a hyperparameter search that calls ``complete(best_params,
+    search_record)`` when it has run every candidate, possibly in a later call (see _search_entry).
+    """
     if spec.get("deploy_strategy") == "pinned" and not registry.version_exists(
             plpy, model_schema, model_name, spec["deploy_version"]):
         raise ConfigurationError(f"model '{model_name}': meta.deploy_version {spec['deploy_version']} does not exist "
@@ -165,8 +179,18 @@ def _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint, 
             deployment = _deploy(plpy, spec, model_schema, model_name, None, None)
             return json.dumps({"skipped": True, "reason": reason, "deployment": deployment})
     why = training_reason(spec, versions, data_fingerprint, config_fingerprint_)
+    if search is not None:
+        return search(lambda best_params, search_record: _fit_and_register(
+            plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_, fit, why, search_record))
+    return _fit_and_register(plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_, fit, why)
+
+
+def _fit_and_register(plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_, fit, why,
+                      search_record=None):
     serving_before = registry.deployed_version(plpy, model_schema, model_name)
     result, record = fit()
+    if search_record is not None:
+        record["evaluation"]["search"] = search_record
     artifact, sha256 = serialization.dump(result.estimator, model_name)
     record.update(artifact_sha256=sha256, artifact_bytes=len(artifact), data_fingerprint=data_fingerprint,
                   config_fingerprint=config_fingerprint_, training_reason=why, trained_as_of=spec.get("as_of"))
@@ -235,14 +259,20 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
                              {"split": "none (fitted by the model code)",
                               "prediction_stats": training_prediction_stats(task, estimator, X)})
             else:
-                result = fit_with_holdout(model_name, estimator, X, y, task, **_evaluation_options(spec, order))
-        names = [str(n) for n in getattr(result.estimator, "feature_names_in_", X.columns if X is not None else [])]
-        classes = [str(label) for label in result.estimator.classes_] if task == "classification" else None
-        if target_name and frame is not None:
-            spec["target"]["type"] = frame.attrs["pg_types"].get(target_name)
-        return result, _record(spec, model_schema, model_name, "python", task, result, classes,
-                               frame_features(model_name, names, frame), 0 if X is None else len(X),
-                               frame_training_stats(X) if X is not None else {})
+                result = fit_with_holdout(model_name, estimator, X, y, task, threshold=spec.get("threshold"),
+                                          **_evaluation_options(spec, order))
+            names = [str(n) for n in getattr(result.estimator, "feature_names_in_",
+                                             X.columns if X is not None else [])]
+            classes = [str(label) for label in result.estimator.classes_] if task == "classification" else None
+            if target_name and frame is not None:
+                spec["target"]["type"] = frame.attrs["pg_types"].get(target_name)
+            features = frame_features(model_name, names, frame)
+            record = _record(spec, model_schema, model_name, "python", task, result, classes, features,
+                             0 if X is None else len(X), frame_training_stats(X) if X is not None else {})
+            record["preprocessing"] = {"mode": "the model's own code"}
+            if X is not None and not fitted_by_code:
+                record["feature_importances"] = _importances(model_name, spec, task, result, X, y, features)
+        return result, record
 
     data_fingerprint = hashlib.sha256()
     if frame is not None:
@@ -251,5 +281,15 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
 
         # dbt.ref() reads in scan order: hash rows, then sort the hashes, so the order cannot change the fingerprint.
         data_fingerprint.update(np.sort(pd.util.hash_pandas_object(frame, index=False).to_numpy()).tobytes())
+    search = None
+    if spec.get("search"):
+        if fitted_by_code or X is None:
+            raise ConfigurationError(f"model '{model_name}': meta.search needs an unfitted estimator and its "
+                                     f"training rows (meta.target and dbt.ref()); this model's code fitted it itself. "
+                                     f"Return the unfitted estimator, or drop meta.search.")
+        from . import _search_entry
+
+        def search(complete):
+            return _search_entry.start(plpy, model_name, spec, estimator, X, y, task, complete, order=order)
     return _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint.hexdigest(),
-                               config_fingerprint(spec, code), fit)
+                               config_fingerprint(spec, code), fit, search)

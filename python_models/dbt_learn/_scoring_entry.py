@@ -18,8 +18,11 @@ _temp_tables = 0
 
 
 def _takes_frame(estimator, meta):
-    """Pipelines of the automatic preprocessing and estimators fitted on frames take a DataFrame by feature name."""
-    return (meta.get("preprocessing") or {}).get("mode", "off") != "off" or hasattr(estimator, "feature_names_in_") \
+    """Pipelines with text or datetime features, and estimators a Python model fitted on a frame, take a DataFrame
+    by feature name; the rest the float64 matrix in training order."""
+    from .preprocessing import takes_frame
+
+    return takes_frame(estimator) or hasattr(estimator, "feature_names_in_") \
         or any(f["kind"] != "numeric" for f in meta["features"])
 
 
@@ -61,7 +64,9 @@ def predict_into_temp(plpy, model_schema, model_name, version, n_rows, features,
             if explain:
                 from .explanations import top_contributions
 
-                positions, contributions, _, _ = top_contributions(estimator, X, int(explain))
+                explained = top_contributions(estimator, X, int(explain), model=model_name,
+                                              feature_names=[f["name"] for f in meta["features"]])
+                positions, contributions = explained.feature_index, explained.contribution
         copy_into(plpy, table, copy_arrays(n_rows, prediction, class_index, probabilities, positions, contributions))
         return table
 
@@ -156,6 +161,7 @@ def preprocess_row(plpy, model_schema, model_name, features):
 
     with user_errors(plpy):
         estimator, meta = registry.serving_model(plpy, model_schema, model_name)
-        values, names = transformed(estimator, _row(model_name, estimator, meta, features))
+        values, names = transformed(estimator, _row(model_name, estimator, meta, features),
+                                    [f["name"] for f in meta["features"]])
         values = values.toarray() if hasattr(values, "toarray") else np.asarray(values, dtype=np.float64)
         return json.dumps({name: (None if not np.isfinite(v) else float(v)) for name, v in zip(names, values[0])})
