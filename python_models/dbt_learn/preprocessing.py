@@ -123,12 +123,7 @@ def _chain(steps):
 
 
 def _encoder(settings, ordinal, sparse):
-    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
-
-    if ordinal:
-        return OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1,
-                              max_categories=settings["max_categories"])
-    return OneHotEncoder(handle_unknown="ignore", max_categories=settings["max_categories"], sparse_output=sparse)
+    return CategoryEncoder("ordinal" if ordinal else "onehot", settings["max_categories"], sparse)
 
 
 def check_training_frame(model, frame, features, settings):
@@ -177,4 +172,4 @@ def transformed(estimator, X, names=None):
     return estimator[:-1].transform(X), [str(name) for name in estimator[:-1].get_feature_names_out(names)]
 
 
-from ._preprocessing_parts import DateTimeParts, describe  # noqa: E402,F401 - public API of this module
+from ._preprocessing_parts import CategoryEncoder, DateTimeParts, describe  # noqa: E402,F401 - public API

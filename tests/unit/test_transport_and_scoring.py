@@ -146,3 +146,28 @@ def test_class_blobs_arriving_in_any_group_order_get_the_index_of_their_sorted_l
     records = class_batch([_float8(1.0, 2.0), _float8(3.0)], [2, 1], [1, 0], 1)
     X, y, _, _ = decode_training_rows(records, 3, 1, "int4", model="m")
     assert sorted(zip(X.ravel().tolist(), y.tolist())) == [(1.0, 1), (2.0, 1), (3.0, 0)]
+
+
+def test_the_category_encoder_matches_scikit_learns_one_hot_encoder_on_known_unseen_and_null_values():
+    import pandas as pd
+    from sklearn.preprocessing import OneHotEncoder
+
+    from dbt_learn.preprocessing import CategoryEncoder
+
+    rng = np.random.default_rng(3)
+    train = pd.DataFrame({"c": rng.choice(np.array(["a", "b", "c", "d", "e", np.nan], dtype=object), 500,
+                                          p=[0.4, 0.25, 0.15, 0.1, 0.06, 0.04]),
+                          "d": rng.choice(np.array(["x", "y"], dtype=object), 500)})
+    new = pd.DataFrame({"c": np.array(["a", "zzz", np.nan, "e", "b"], dtype=object),
+                        "d": np.array(["y", "x", np.nan, "q", "x"], dtype=object)})
+    for limit in (50, 4):
+        ours = CategoryEncoder("onehot", limit, sparse=False).fit(train)
+        theirs = OneHotEncoder(handle_unknown="ignore", max_categories=limit, sparse_output=False).fit(train)
+        # The same columns (ours name the merged bucket <column>_other), so the same matrix once ordered alike.
+        names = [n.replace("infrequent_sklearn", "other") for n in theirs.get_feature_names_out()]
+        order = [list(ours.get_feature_names_out()).index(n) for n in names]
+        np.testing.assert_array_equal(ours.transform(new)[:, order], theirs.transform(new))
+        np.testing.assert_array_equal(ours.transform(train)[:, order], theirs.transform(train))
+    codes = CategoryEncoder("ordinal", 4).fit(train).transform(new)
+    assert codes[1, 0] == -1 and codes[3, 1] == -1  # unseen: -1
+    assert codes[0, 0] != codes[4, 0] and codes[2, 0] >= 0  # known categories and NULL have codes
