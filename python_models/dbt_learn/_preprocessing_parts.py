@@ -191,7 +191,7 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
         positions = np.array([i for i, c in enumerate(kept) if isinstance(c, str)]
                              + [len(kept)] * sum(isinstance(c, str) for c in (other if other is not None else [])),
                              dtype=np.int64)
-        codes = pd.Categorical(column, categories=known).codes
+        codes = pd.Index(known, dtype=object).get_indexer(np.asarray(column, dtype=object))  # -1: not known
         result = np.where(codes >= 0, positions[np.maximum(codes, 0)] if len(positions) else -1, -1)
         missing = pd.isna(np.asarray(column, dtype=object)) if not hasattr(column, "isna") else column.isna()
         null_at = [i for i, c in enumerate(kept) if not isinstance(c, str)]
