@@ -35,10 +35,10 @@ ifneq ($(and $(wildcard macros/install/install.sql),$(BOOTSTRAP_PROJECT)),)
 BOOTSTRAP_STAMP := $(STAMPS)/bootstrap
 endif
 
-.PHONY: help setup system cluster deps bootstrap demo monitor-plot test bench psql stop clean
+.PHONY: help setup system cluster deps bootstrap demo monitor-plot test bench bench-preprocessing psql stop clean
 
 help: ## show this list
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-7s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-7s %s\n", $$1, $$2}'
 
 setup: system $(VENV)/.dbt_learn.stamp $(SERVER_VENV)/.dbt_learn-runtime.stamp cluster deps bootstrap ## install everything and start the private Postgres cluster
 	@echo "dbt_learn setup: ready. Cluster on 127.0.0.1:$$(cat $(LOCAL)/port); env: source $(LOCAL)/env"
@@ -91,6 +91,10 @@ test: setup ## set up, then run pytest (PYTEST_ARGS='tests/unit -x' to narrow)
 
 bench: setup ## set up, then benchmark dbt_learn against pandas, psycopg COPY and the floor (BENCH_ARGS='--quick')
 	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks $(BENCH_ARGS)
+	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks.preprocessing $(filter --quick,$(BENCH_ARGS))
+
+bench-preprocessing: setup ## set up, then time the default preprocessing (BENCH_ARGS='--quick' for 20k rows)
+	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks.preprocessing $(BENCH_ARGS)
 
 psql: ## psql on the private cluster as the dbt role (pipe SQL in, or PSQL_ARGS='-c ...')
 	@bash scripts/psql.sh $(PSQL_ARGS)
