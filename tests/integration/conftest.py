@@ -1,4 +1,7 @@
+import numpy as np
 import pytest
+
+from dbt_learn._transport import decode_training_rows
 
 from .harness import REPO, DbtProject, connect, fresh_schema
 
@@ -33,3 +36,28 @@ def query(conn, sql, params=None):
 def latest_version(conn, schema, model):
     return query(conn, "select max(version) from dbt_learn.model_versions where model_schema = %s and model_name = %s",
                  [schema, model])[0][0]
+
+
+def load_table(conn, schema, name, frame):
+    """A pandas frame as a table with an id column 1..n: numeric columns as double precision, others as text."""
+    import pandas as pd
+
+    numeric = pd.api.types.is_numeric_dtype
+    columns = ", ".join(f'"{c}" {"double precision" if numeric(frame[c]) else "text"}' for c in frame.columns)
+    conn.execute(f'create table "{schema}"."{name}" (id integer, {columns})')
+    with conn.cursor().copy(f'copy "{schema}"."{name}" from stdin') as copy:
+        for i, row in enumerate(frame.itertuples(index=False), 1):
+            copy.write_row((i, *row))
+
+
+def in_training_order(X, y):
+    """The rows in the canonical order the runtime fits in: encoded as the training batch is (big-endian float8
+    features, then a float8 target or an int4 index into the sorted class labels) and decoded by the runtime.
+    Returns the features, the target (class indexes for a non-numeric target) and the sorted labels (or None)."""
+    classes = sorted(set(y)) if y.dtype.kind not in "fiu" else None
+    target = np.searchsorted(classes, y).astype(">i4") if classes else y.astype(">f8")
+    records = np.empty(len(X), dtype=[("x", ">f8", (X.shape[1],)), ("y", target.dtype)])
+    records["x"], records["y"] = X, target
+    X_ordered, y_ordered = decode_training_rows(records.tobytes(), len(X), X.shape[1],
+                                                "int4" if classes else "float8", model="offline")[:2]
+    return X_ordered, y_ordered, classes

@@ -11,29 +11,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
-from dbt_learn._transport import decode_training_rows
 
-from .conftest import query
-
-
-def _load_table(conn, schema, name, frame):
-    columns = ", ".join(f'"{c}" {"text" if frame[c].dtype == object else "double precision"}' for c in frame.columns)
-    conn.execute(f'create table "{schema}"."{name}" (id integer, {columns})')
-    with conn.cursor().copy(f'copy "{schema}"."{name}" from stdin') as copy:
-        for i, row in enumerate(frame.itertuples(index=False), 1):
-            copy.write_row((i, *row))
-
-
-def _in_training_order(X, y):
-    """The rows in the canonical order the runtime fits in: encoded as the training batch is (big-endian float8
-    features, then a float8 target or an int4 index into the sorted class labels) and decoded by the runtime."""
-    classes = sorted(set(y)) if y.dtype == object else None
-    target = np.searchsorted(classes, y).astype(">i4") if classes else y.astype(">f8")
-    records = np.empty(len(X), dtype=[("x", ">f8", (X.shape[1],)), ("y", target.dtype)])
-    records["x"], records["y"] = X, target
-    X_ordered, y_ordered, _, _ = decode_training_rows(records.tobytes(), len(X), X.shape[1],
-                                                   "int4" if classes else "float8", model="offline")
-    return X_ordered, np.asarray(classes, dtype=object)[y_ordered] if classes else y_ordered
+from .conftest import in_training_order, load_table, query
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +20,9 @@ def datasets(project, dbt_conn):
     cancer = load_breast_cancer(as_frame=True).frame
     cancer.columns = [c.replace(" ", "_") for c in cancer.columns]
     cancer["target"] = cancer["target"].map({0: "malignant", 1: "benign"}).astype(object)
-    _load_table(dbt_conn, project.schema, "cancer_rows", cancer)
+    load_table(dbt_conn, project.schema, "cancer_rows", cancer)
     diabetes = load_diabetes(as_frame=True).frame
-    _load_table(dbt_conn, project.schema, "diabetes_rows", diabetes)
+    load_table(dbt_conn, project.schema, "diabetes_rows", diabetes)
     return {"cancer_rows": cancer, "diabetes_rows": diabetes}
 
 
@@ -79,7 +58,8 @@ select * from {{{{ dbt_learn.ml_score(ref('{name}'), source_rows) }}}}
     features = [c for c in frame.columns if c != "target"]
     ids = np.arange(1, len(frame) + 1)
     fit_rows = frame[ids % 3 != 0]
-    X, y = _in_training_order(fit_rows[features].to_numpy(dtype=np.float64), fit_rows["target"].to_numpy())
+    X, y, classes = in_training_order(fit_rows[features].to_numpy(dtype=np.float64), fit_rows["target"].to_numpy())
+    y = np.asarray(classes, dtype=object)[y] if classes else y
     offline.fit(X, y)
     expected = offline.predict(frame[features].to_numpy(dtype=np.float64))
 

@@ -11,10 +11,9 @@ from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.model_selection import GridSearchCV, KFold, ParameterSampler, StratifiedKFold
 
-from dbt_learn._transport import decode_training_rows
 from dbt_learn.evaluation import split_rows
 
-from .conftest import latest_version, query
+from .conftest import in_training_order, latest_version, load_table, query
 
 GRID_MODEL = """
 {{ config(materialized='ml_train', meta={
@@ -34,28 +33,6 @@ select * from "SCHEMA".search_iris
 """
 
 
-def _load_table(conn, schema, name, frame):
-    import pandas as pd
-
-    numeric = pd.api.types.is_numeric_dtype
-    columns = ", ".join(f'"{c}" {"double precision" if numeric(frame[c]) else "text"}' for c in frame.columns)
-    conn.execute(f'create table "{schema}"."{name}" (id integer, {columns})')
-    with conn.cursor().copy(f'copy "{schema}"."{name}" from stdin') as copy:
-        for i, row in enumerate(frame.itertuples(index=False), 1):
-            copy.write_row((i, *row))
-
-
-def _in_training_order(X, y):
-    """The rows in the canonical order the runtime fits in (as tests/integration/test_offline_equality.py)."""
-    classes = sorted(set(y)) if y.dtype.kind not in "fiu" else None
-    target = np.searchsorted(classes, y).astype(">i4") if classes else y.astype(">f8")
-    records = np.empty(len(X), dtype=[("x", ">f8", (X.shape[1],)), ("y", target.dtype)])
-    records["x"], records["y"] = X, target
-    X_ordered, y_ordered = decode_training_rows(records.tobytes(), len(X), X.shape[1],
-                                                "int4" if classes else "float8", model="offline")[:2]
-    return X_ordered, y_ordered
-
-
 def _model_input(artifact, X, names):
     """What the persisted estimator takes: a DataFrame by column name (dbt_learn's Pipeline) or the array."""
     import pandas as pd
@@ -66,11 +43,11 @@ def _model_input(artifact, X, names):
 @pytest.fixture(scope="module")
 def tables(project, dbt_conn):
     diabetes = load_diabetes(as_frame=True).frame
-    _load_table(dbt_conn, project.schema, "search_diabetes", diabetes)
+    load_table(dbt_conn, project.schema, "search_diabetes", diabetes)
     iris = load_iris(as_frame=True)
     frame = iris.frame.assign(target=iris.target_names[iris.target].astype(object))
     frame.columns = [c.replace(" (cm)", "").replace(" ", "_") for c in frame.columns]
-    _load_table(dbt_conn, project.schema, "search_iris", frame)
+    load_table(dbt_conn, project.schema, "search_iris", frame)
     return {"diabetes": diabetes, "iris": frame}
 
 
@@ -109,7 +86,7 @@ def test_grid_search_trials_equal_grid_search_cv_on_the_same_rows_and_folds(proj
 
     frame = tables["diabetes"]
     names = [c for c in frame.columns if c != "target"]
-    X, y = _in_training_order(frame[names].to_numpy(np.float64), frame["target"].to_numpy(np.float64))
+    X, y, _ = in_training_order(frame[names].to_numpy(np.float64), frame["target"].to_numpy(np.float64))
     fit, holdout = split_rows("offline", y, "regression", len(y), holdout_size=0.2, random_state=0)
     assert search["fit_rows"] == len(fit) == len(y) - len(holdout)
     prefix = "model__" if hasattr(artifact, "steps") else ""
@@ -160,7 +137,7 @@ def test_random_search_samples_its_candidates_with_the_seed(project, dbt_conn, a
 
     frame = tables["iris"]
     names = [c for c in frame.columns if c != "target"]
-    X, y = _in_training_order(frame[names].to_numpy(np.float64), frame["target"].to_numpy(dtype=object))
+    X, y, _ = in_training_order(frame[names].to_numpy(np.float64), frame["target"].to_numpy(dtype=object))
     fit, _ = split_rows("offline", y, "classification", len(y), holdout_size=0.2, random_state=0)
     prefix = "model__" if hasattr(artifact, "steps") else ""
     offline = GridSearchCV(clone(artifact), [{f"{prefix}C": [t["params"]["C"]]} for t in search["trials"]],
