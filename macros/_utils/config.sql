@@ -7,6 +7,7 @@
       'dbt_learn_threads_per_model': none,
       'dbt_learn_retrain_policy': 'on_change',
       'dbt_learn_as_of': none,
+      'dbt_learn_score_chunk_mb': 64,
   } -%}
   {%- if key not in defaults -%}
     {{ exceptions.raise_compiler_error("dbt_learn: unknown package setting '" ~ key ~ "'") }}

@@ -10,7 +10,7 @@
   {%- set k = k | int -%}
   (select jsonb_agg(jsonb_build_object('feature', (array[{{ names | join(', ') }}]::text[])[c.position + 1],
                                        'contribution', c.value) order by c.rank)
-   from unnest(predicted.contribution_feature[(scored.__dbt_learn_row - 1) * {{ k }} + 1 : scored.__dbt_learn_row * {{ k }}],
-               predicted.contribution[(scored.__dbt_learn_row - 1) * {{ k }} + 1 : scored.__dbt_learn_row * {{ k }}])
+   from unnest(batch.contribution_feature[(scored.__dbt_learn_row - 1) * {{ k }} + 1 : scored.__dbt_learn_row * {{ k }}],
+               batch.contribution[(scored.__dbt_learn_row - 1) * {{ k }} + 1 : scored.__dbt_learn_row * {{ k }}])
         with ordinality as c(position, value, rank))
 {%- endmacro %}

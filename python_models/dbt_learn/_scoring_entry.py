@@ -37,38 +37,43 @@ def predict_into_temp(plpy, model_schema, model_name, version, n_rows, features,
     with user_errors(plpy):
         estimator, meta = registry.load_version(plpy, model_schema, model_name, version)
         options = json.loads(options_json or "{}")
-        texts = [f for f in meta["features"] if f["kind"] == "categorical"]
         _temp_tables += 1
         table = f"dbt_learn_predictions_{os.getpid()}_{_temp_tables}"
         plpy.execute(f"create temporary table {plpy.quote_ident(table)} (prediction float8[], class_index int4[], "
                      f"probabilities float8[], contribution_feature int4[], contribution float8[]) on commit drop")
         if not n_rows:
             return table
-        numeric = decode_float_matrix(features, n_rows, len(meta["features"]) - len(texts), model=model_name,
-                                      error=ScoringError)
-        X = numeric
-        if _takes_frame(estimator, meta):
-            blobs = categorical or []
-            if len(blobs) != len(texts):
-                raise ScoringError(f"model '{model_name}': received {len(blobs)} text feature columns, the model "
-                                   f"takes {len(texts)}; the dbt_learn macros and the runtime disagree.")
-            X = feature_frame(meta["features"], numeric, [
-                decode_text_column(blob, n_rows, model=model_name, column=f["name"], error=ScoringError)
-                for blob, f in zip(blobs, texts)])
-        explain = options.get("explain")
-        with thread_limit(options):
-            prediction, class_index, probabilities = predict_batch(
-                model_name, estimator, X, meta["task"], [f["name"] for f in meta["features"]],
-                threshold=meta.get("threshold"))
-            positions = contributions = None
-            if explain:
-                from .explanations import top_contributions
-
-                explained = top_contributions(estimator, X, int(explain), model=model_name,
-                                              feature_names=[f["name"] for f in meta["features"]])
-                positions, contributions = explained.feature_index, explained.contribution
-        copy_into(plpy, table, copy_arrays(n_rows, prediction, class_index, probabilities, positions, contributions))
+        outputs = score_chunk(model_name, estimator, meta, n_rows, features, categorical, options)
+        copy_into(plpy, table, copy_arrays(n_rows, *outputs))
         return table
+
+
+def score_chunk(model_name, estimator, meta, n_rows, features, categorical, options):
+    """``(prediction, class_index, probabilities, contribution_feature, contribution)`` of one batch in its wire
+    form (see ``predict_into_temp``); outputs the options do not ask for are None."""
+    texts = [f for f in meta["features"] if f["kind"] == "categorical"]
+    X = decode_float_matrix(features, n_rows, len(meta["features"]) - len(texts), model=model_name,
+                            error=ScoringError)
+    if _takes_frame(estimator, meta):
+        blobs = categorical or []
+        if len(blobs) != len(texts):
+            raise ScoringError(f"model '{model_name}': received {len(blobs)} text feature columns, the model "
+                               f"takes {len(texts)}; the dbt_learn macros and the runtime disagree.")
+        X = feature_frame(meta["features"], X, [
+            decode_text_column(blob, n_rows, model=model_name, column=f["name"], error=ScoringError)
+            for blob, f in zip(blobs, texts)])
+    explain = options.get("explain")
+    names = [f["name"] for f in meta["features"]]
+    with thread_limit(options):
+        prediction, class_index, probabilities = predict_batch(
+            model_name, estimator, X, meta["task"], names, threshold=meta.get("threshold"))
+        positions = contributions = None
+        if explain:
+            from .explanations import top_contributions
+
+            explained = top_contributions(estimator, X, int(explain), model=model_name, feature_names=names)
+            positions, contributions = explained.feature_index, explained.contribution
+    return prediction, class_index, probabilities, positions, contributions
 
 
 def predict_row(plpy, model_schema, model_name, features, output):

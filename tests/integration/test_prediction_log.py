@@ -8,6 +8,7 @@ per moment T1..T4 (the var dbt_learn_as_of, which becomes scored_at), and the te
 each moment."""
 
 import json
+import re
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -237,7 +238,10 @@ def test_an_empty_relation_builds_an_empty_log_and_an_empty_increment_appends_no
 
 
 def test_the_filter_is_one_anti_join_within_the_single_read_of_the_relation(timeline, dbt_conn):
-    plan = query(dbt_conn, f"explain (format json) {timeline.compiled_changed}")[0][0][0]["Plan"]
+    # ml_score hands the rows' query to dbt_learn.score_relation, which reads it through a cursor: explain that query.
+    literal = re.search(r"score_relation\(\s*'(?:[^']|'')*',\s*'(?:[^']|'')*',\s*\d+,\s*'((?:[^']|'')*)'",
+                        timeline.compiled_changed)
+    plan = query(dbt_conn, f"explain (format json) {literal.group(1).replace(chr(39) * 2, chr(39))}")[0][0][0]["Plan"]
     nodes = list(_plan_nodes(plan))
     scans = Counter(node.get("Relation Name") for node in nodes)
     assert scans["plog_changed_rows"] == 1 and scans["plog_changed"] == 1  # the relation is read once, the log once
