@@ -8,6 +8,7 @@
       'dbt_learn_retrain_policy': 'on_change',
       'dbt_learn_as_of': none,
       'dbt_learn_score_chunk_mb': 64,
+      'dbt_learn_training_batch_mb': 1024,
   } -%}
   {%- if key not in defaults -%}
     {{ exceptions.raise_compiler_error("dbt_learn: unknown package setting '" ~ key ~ "'") }}

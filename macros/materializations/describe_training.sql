@@ -9,7 +9,9 @@
     {{ return("dbt_learn: kept " ~ model.name ~ ", no training: " ~ trained.reason ~ serving) }}
   {%- endif -%}
   {%- set parts = ["dbt_learn: trained " ~ model.name ~ " v" ~ trained.version ~ " (" ~ trained.algorithm.split('.')[-1]
-                   ~ ") on " ~ "{:,}".format(trained.training_rows) ~ " rows in "
+                   ~ ") on " ~ "{:,}".format(trained.training_rows) ~ " rows"
+                   ~ (" (meta.sample of " ~ "{:,}".format(trained.sample.rows_seen) ~ ")" if trained.sample else "")
+                   ~ " in "
                    ~ "%.2f" | format(trained.fit_seconds) ~ " s"] -%}
   {%- if trained.headline_value is not none -%}
     {%- do parts.append(trained.headline_metric ~ "=" ~ "%.4f" | format(trained.headline_value) ~ " on "

@@ -33,6 +33,7 @@
       'item_column': none,
       'rating_column': none,
       'top_k': 10,
+      'sample': none,
   } -%}
   {%- set options = {} -%}
   {%- for key, default in defaults.items() -%}
@@ -63,6 +64,21 @@
   {%- if options.retrain_policy == 'interval' and not options.retrain_interval -%}
     {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': meta.retrain_policy 'interval' needs "
                                        ~ "meta.retrain_interval, e.g. '7 days'.") }}
+  {%- endif -%}
+  {%- if options.sample is not none -%}
+    {%- set sample = options.sample -%}
+    {%- set usage = "meta.sample takes {rows: <positive integer>} or {fraction: <number in (0, 1]>}, and optionally "
+                    ~ "seed: <integer> (default 0)" -%}
+    {%- if sample is not mapping or (sample.keys() | reject('in', ['rows', 'fraction', 'seed']) | list)
+           or (('rows' in sample) == ('fraction' in sample)) -%}
+      {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': " ~ usage ~ "; got " ~ sample) }}
+    {%- endif -%}
+    {%- if ('rows' in sample and (sample.rows is not integer or sample.rows < 1))
+           or ('fraction' in sample and (sample.fraction is not number or sample.fraction is boolean
+                                         or sample.fraction <= 0 or sample.fraction > 1))
+           or ('seed' in sample and sample.seed is not integer) -%}
+      {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': " ~ usage ~ "; got " ~ sample) }}
+    {%- endif -%}
   {%- endif -%}
   {%- do options.update({'retrain_on': dbt_learn.retrain_rules(model, options.retrain_on)}) -%}
   {{ return(options) }}

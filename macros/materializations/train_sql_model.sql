@@ -1,5 +1,6 @@
-{#- Train a SQL ml_train model: check the options against the training view's columns, then send every row to
-    dbt_learn.train as one bytea built by string_agg(float8send(...)) - the rows never leave the database. -#}
+{#- Train a SQL ml_train model: check the options against the training view's columns, then hand the training query
+    (training_batch_sql) to dbt_learn.train_query, which reads it through a cursor with this role's privileges and
+    trains on the rows - they never leave the database. -#}
 {% macro train_sql_model(model, options, sql, retrain=none) -%}
   {{ return(adapter.dispatch('train_sql_model', 'dbt_learn')(model, options, sql, retrain)) }}
 {%- endmacro %}
@@ -50,8 +51,8 @@
   {%- do spec.update({'task': task, 'features': features,
                       'target': {'name': target, 'type': column_types.get(target)} if target else none}) -%}
   {%- set order_column = options.split_column if options.split == 'time' else none -%}
-  {%- set statement = dbt_learn.training_batch_sql(sql, features, target,
-                                                   task, order_column,
-                                                   column_types.get(order_column)) -%}
-  {{ return(dbt_learn.call_runtime(statement, [this.schema, this.identifier, tojson(spec)])) }}
+  {%- set query = dbt_learn.training_batch_sql(sql, features, target, task, order_column,
+                                               column_types.get(order_column), options.sample) -%}
+  {{ return(dbt_learn.call_runtime("select dbt_learn.train_query(%s, %s, %s::jsonb, %s)::text",
+                                   [this.schema, this.identifier, tojson(spec), query])) }}
 {%- endmacro %}

@@ -3,6 +3,7 @@
 Each takes ``plpy`` and plain SQL values, validates once, and leaves the computing to the pure modules.
 """
 
+import functools
 import hashlib
 import json
 
@@ -11,28 +12,34 @@ import numpy as np
 from . import preprocessing, registry, serialization
 from ._entry_support import returns_user_errors, thread_limit
 from ._scoring_entry import predict_into_temp, predict_row, preprocess_row  # noqa: F401 - SQL entry points
-from ._transport import class_batch, decode_text_column, decode_training_rows, feature_frame
 from ._version import __version__
 from .errors import ConfigurationError, TrainingDataError
-from .estimators import build_estimator, check_scorable, class_path, plain_params, task_of, thread_budget
+from .estimators import build_estimator, check_scorable, class_path, plain_params, task_of
 from ._python_fit import evaluate_fitted, frame_features, split_frame
 from ._server_io import load_relation
 from .lifecycle import (check_lifecycle_options, config_fingerprint, deployment_decision, training_reason,
                         unchanged_since)
-from .evaluation import check_threshold, take
+from .evaluation import take
 from .python_model import check_estimator, is_fitted, run_model_code
-from .training import (Fit, fit_with_holdout, frame_training_stats, headline_metric, numeric_training_stats,
+from .training import (Fit, fit_with_holdout, frame_training_stats, headline_metric,
                        training_prediction_stats)
 
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "threadpoolctl")
 
 
-def library_versions():
+@functools.lru_cache(maxsize=None)
+def _library_versions():
     import platform
     from importlib.metadata import version
 
     return {"dbt_learn_runtime": __version__, "python": platform.python_version(),
             **{name: version(name) for name in _LIBRARIES}}
+
+
+def library_versions():
+    """The runtime's and its libraries' versions, recorded with every version (read once per backend: six package
+    metadata lookups cost 0.05-0.09 s)."""
+    return dict(_library_versions())
 
 
 def runtime_info():
@@ -50,77 +57,7 @@ def describe_algorithm(plpy, model, algorithm, params_json, random_state):
                        "params": plain_params(estimator)})
 
 
-@returns_user_errors
-def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targets, rows, classes, class_rows,
-                    group_classes, text_columns=None):
-    """Fit the configured estimator on the batch a SQL ml_train model sent; returns the outcome as JSON.
-
-    ``rows`` holds the numeric and datetime features (one blob, or one per class in the order of
-    ``group_classes``); ``text_columns`` the text features, one row of blobs per group in the same order.
-    """
-    spec = json.loads(spec_json)
-    target_name = (spec.get("target") or {}).get("name")
-    if n_rows == 0:
-        raise TrainingDataError(
-            f"model '{model_name}': the training view returned no rows; check its filters and upstream models.")
-    if null_targets:
-        raise TrainingDataError(
-            f"model '{model_name}': target column '{target_name}' is NULL in {null_targets} of {n_rows} rows; "
-            f"filter them out in the training view (where {target_name} is not null).")
-    estimator = build_estimator(model_name, spec["algorithm"], spec.get("params"), spec.get("random_state"),
-                                registry.allowed_packages(plpy), threads=thread_budget(spec))
-    task = task_of(estimator, model_name)
-    if task != spec["task"]:
-        raise ConfigurationError(f"model '{model_name}': the algorithm's task changed while training; rerun.")
-    check_lifecycle_options(model_name, spec, task)
-    check_threshold(model_name, task, estimator, spec.get("threshold"), len(classes) if classes else None)
-    settings = preprocessing.options(model_name, spec.get("preprocessing", "auto"))
-    features = spec["features"]
-    numeric_names = [f["name"] for f in features if f["kind"] != "categorical"]
-    text_names = [f["name"] for f in features if f["kind"] == "categorical"]
-    target_kind = {"classification": "int4", "regression": "float8"}.get(task)
-    has_order = spec.get("split") == "time"
-    width = len(numeric_names) + has_order
-    groups = [classes.index(label) for label in group_classes] if classes else None
-    batch = class_batch(rows, class_rows, groups, width) if classes else (rows[0] if rows else None)
-    counts = class_rows if classes else [n_rows]
-    texts = [np.concatenate([decode_text_column(group[column], count, model=model_name, column=name)
-                             for group, count in zip(text_columns or [], counts)])
-             for column, name in enumerate(text_names)]
-    X, y, rows_fingerprint, texts = decode_training_rows(batch, n_rows, width, target_kind, model=model_name,
-                                                         text_columns=texts)
-    order = X[:, -1] if has_order else None
-    X = X[:, :len(numeric_names)]
-    stats = numeric_training_stats(numeric_names, X)
-    if settings is not None:
-        estimator = preprocessing.build(model_name, estimator, features, settings)
-        if preprocessing.takes_frame(estimator):
-            X = feature_frame(features, X, texts)
-            preprocessing.check_training_frame(model_name, X, features, settings)
-            stats.update(frame_training_stats(X[text_names]))
-            stats = {f["name"]: stats[f["name"]] for f in features}
-
-    def fit():
-        with thread_limit(spec):
-            result = fit_with_holdout(model_name, estimator, X, y, task, class_names=classes,
-                                      threshold=spec.get("threshold"), **_evaluation_options(spec, order))
-            record = _record(spec, model_schema, model_name, "sql", task, result, classes, features, n_rows, stats)
-            record["preprocessing"] = preprocessing.describe(result.estimator, features, settings)
-            record["feature_importances"] = _importances(model_name, spec, task, result, X, y, features)
-        return result, record
-
-    # The batch holds class indexes: the labels themselves must count as data too.
-    data_fingerprint = hashlib.sha256(rows_fingerprint.encode())
-    data_fingerprint.update(json.dumps(classes).encode())
-    search = None
-    if spec.get("search"):
-        from . import _search_entry
-
-        def search(complete):
-            return _search_entry.start(plpy, model_name, spec, estimator, X, y, task, complete, order=order,
-                                       class_names=classes)
-    return _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint.hexdigest(),
-                               config_fingerprint(spec), fit, search)
+_IMPORTANCE_ROWS = 10_000  # explanations.global_importances: permutation importance on at most this many rows
 
 
 def _importances(model_name, spec, task, result, X, y, features):
@@ -133,10 +70,14 @@ def _importances(model_name, spec, task, result, X, y, features):
 
     holdout = result.holdout_index
     rows = holdout if holdout is not None else np.arange(len(X))
+    if len(rows) > _IMPORTANCE_ROWS:  # the rows permutation importance would draw: copy only those
+        drawn = np.random.default_rng(spec.get("random_state")).choice(len(rows), _IMPORTANCE_ROWS, replace=False)
+        rows = rows[np.sort(drawn)]
     return global_importances(model_name, result.estimator, take(X, rows),
                               None if y is None else np.asarray(y)[rows], task, spec.get("random_state"),
                               feature_names=[f["name"] for f in features], evaluated=result.evaluated,
-                              source="holdout" if holdout is not None else "training rows")
+                              source="holdout" if holdout is not None else "training rows",
+                              max_rows=_IMPORTANCE_ROWS)
 
 
 def _evaluation_options(spec, order):
@@ -201,6 +142,7 @@ def _fit_and_register(plpy, spec, model_schema, model_name, data_fingerprint, co
         "training_rows": record["training_rows"], "holdout_rows": record["holdout_rows"],
         "fit_seconds": record["fit_seconds"], "metrics": record["metrics"], "headline_metric": headline,
         "headline_value": record["metrics"].get(headline), "artifact_sha256": sha256, "training_reason": why,
+        "sample": record["evaluation"].get("sample"),
         "deployment": _deploy(plpy, spec, model_schema, model_name, version, record["metrics"], serving_before),
     })
 
@@ -221,6 +163,9 @@ def _deploy(plpy, spec, model_schema, model_name, new_version, new_metrics, serv
 def train_python_model(plpy, model_schema, model_name, spec_json, code, filename):
     """Run a dbt Python model's code; fit what it returns unless already fitted; register the result."""
     spec = json.loads(spec_json)
+    if spec.get("sample"):
+        raise ConfigurationError(f"model '{model_name}': meta.sample applies to SQL ml_train models; a Python model "
+                                 f"reads its rows with dbt.ref() and can sample them in its own code.")
     if not registry.python_models_allowed(plpy):
         raise ConfigurationError(f"model '{model_name}': this database's dbt_learn install does not allow Python "
                                  f"models (dbt_learn.install with allow_python_models: true enables them).")
@@ -293,3 +238,8 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
             return _search_entry.start(plpy, model_name, spec, estimator, X, y, task, complete, order=order)
     return _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint.hexdigest(),
                                config_fingerprint(spec, code), fit, search)
+
+
+# The SQL models' training entry points live in their own modules; the SQL functions call them through this one.
+from ._training_entry import train_sql_model, train_staged  # noqa: E402,F401 - SQL entry points
+from ._training_read import train_query  # noqa: E402,F401 - SQL entry point

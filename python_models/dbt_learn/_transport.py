@@ -6,8 +6,6 @@ never contains; Postgres text never contains a zero byte), so one ``bytes.split`
 touches the database, so it is tested without one.
 """
 
-import hashlib
-
 import numpy as np
 
 from .errors import ScoringError, TrainingDataError
@@ -56,42 +54,37 @@ def text_keys(columns):
 
 
 def decode_training_rows(blob, n_rows, n_features, target_kind, *, model, text_columns=()):
-    """Split rows of ``n_features`` float8 followed by the target into ``(X, y, fingerprint)``.
+    """Split one blob of rows of ``n_features`` float8 followed by the target into ``(X, y, fingerprint, texts)``.
 
     ``target_kind`` is ``"float8"`` (regression), ``"int4"`` (class index, classification) or ``None`` (clustering).
-    One aggregate carries features and target together, so they cannot come apart in order. SQL sends the rows in
-    scan order (sorting them there cost 0.4 s at 1M rows); they are put in a canonical order here instead, so the
-    fit, the split and the sha256 ``fingerprint`` of the rows do not depend on how Postgres read the table.
+    The rows come out in the canonical order of ``_training_rows.decode`` (sorted by a hash of their bytes and text
+    values), so the fit, the split and the sha256 ``fingerprint`` do not depend on how Postgres read the table.
+    The runtime's own paths fill ``RowBlocks`` directly; this form serves tests and offline reproductions.
     """
+    from ._training_rows import RowBlocks, decode
+
     blob = memoryview(b"" if blob is None else blob).cast("B")
-    fields = [("x", ">f8", (n_features,))]
-    if target_kind is not None:
-        fields.append(("y", {"float8": ">f8", "int4": ">i4"}[target_kind]))
-    dtype = np.dtype(fields)
-    if blob.nbytes != dtype.itemsize * n_rows:
+    itemsize = 8 * n_features + {"float8": 8, "int4": 4, None: 0}[target_kind]
+    if blob.nbytes != itemsize * n_rows:
         raise TrainingDataError(
-            f"model '{model}': received {blob.nbytes} bytes of training rows for {n_rows} rows of {dtype.itemsize} "
+            f"model '{model}': received {blob.nbytes} bytes of training rows for {n_rows} rows of {itemsize} "
             f"bytes; the dbt_learn macros and the installed runtime disagree - reinstall both."
         )
-    # take() on opaque fixed-size records is a plain memcpy per row (0.04 s at 1M x 88 bytes; field-wise it was 0.5 s).
-    keys = text_keys(text_columns)
-    order = canonical_order(blob, n_rows, dtype.itemsize, keys)
-    records = np.frombuffer(blob, dtype=f"V{dtype.itemsize}").take(order)
-    digest = hashlib.sha256(records.data)
-    for key in keys:
-        digest.update(key[order].tobytes())
-    fingerprint = digest.hexdigest()
-    texts = [np.asarray(column, dtype=object)[order] for column in text_columns]
-    rows = records.view(dtype)
-    X = rows["x"].reshape(n_rows, n_features).astype(np.float64)
-    y = None if target_kind is None else rows["y"].astype(np.float64 if target_kind == "float8" else np.int64)
-    return X, y, fingerprint, texts
+    blocks = RowBlocks(n_features, target_kind == "float8", model=model)
+    classes = None
+    if target_kind == "int4":
+        records = np.frombuffer(blob, dtype=[("x", ">f8", (n_features,)), ("y", ">i4")])
+        blocks.add(np.ascontiguousarray(records["x"]).tobytes(), n_rows)
+        classes = records["y"].astype(np.int64)
+    else:
+        blocks.add(blob, n_rows)
+    return decode(blocks, target_kind, classes=classes, text_columns=text_columns)
 
 
 def class_batch(blobs, class_rows, class_indexes, n_features):
     """The rows of a classifier's per-class blobs (features only; blob ``i`` holds ``class_rows[i]`` rows of class
     number ``class_indexes[i]``) as one batch with an int4 class index appended, in the record layout
-    ``decode_training_rows`` reads with ``target_kind="int4"``."""
+    ``decode_training_rows`` reads with ``target_kind="int4"`` (for tests: the runtime fills RowBlocks per blob)."""
     records = np.empty(sum(class_rows), dtype=[("x", ">f8", (n_features,)), ("y", ">i4")])
     start = 0
     for index, blob, count in zip(class_indexes, blobs, class_rows):
@@ -100,33 +93,6 @@ def class_batch(blobs, class_rows, class_indexes, n_features):
         part["y"] = index
         start += count
     return records
-
-
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-
-
-def canonical_order(blob, n_rows, row_size, extra_keys=()):
-    """A permutation that sorts rows by a 64-bit hash of their bytes: the same set of rows always comes out in the
-    same order, whatever order it arrived in. Identical rows tie, which cannot matter; two different rows sharing
-    a hash (odds about n^2 / 2^64) would keep their arrival order."""
-    if n_rows == 0:
-        return np.arange(0)
-    # 64-bit words where the record allows, a trailing 32-bit word for an int4 class index.
-    wide = np.ndarray(buffer=blob, dtype="<u8", shape=(n_rows, row_size // 8), strides=(row_size, 8))
-    columns = [wide[:, i] for i in range(wide.shape[1])]
-    if row_size % 8:
-        columns.append(np.ndarray(buffer=blob, dtype="<u4", shape=(n_rows,), strides=(row_size,),
-                                  offset=row_size - 4).astype(np.uint64))
-    columns += [np.asarray(key, dtype=np.uint64) for key in extra_keys]
-    digest = np.zeros(n_rows, dtype=np.uint64)
-    shifted = np.empty(n_rows, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for column in columns:  # in place: no temporaries of n_rows per step
-            np.bitwise_xor(digest, column, out=digest)
-            np.multiply(digest, _MIX, out=digest)
-            np.right_shift(digest, np.uint64(29), out=shifted)
-            np.bitwise_xor(digest, shifted, out=digest)
-    return np.argsort(digest, kind="stable")
 
 
 def feature_frame(features, numeric, texts):

@@ -88,3 +88,16 @@ def test_cross_validation_reports_mean_and_spread_per_metric():
     fit = fit_with_holdout("m", LinearRegression(), X, y, "regression", holdout_size=0.2, random_state=0, cv_folds=3)
     assert fit.evaluation["cv"]["r2"]["folds"] == 3 and fit.evaluation["cv"]["r2"]["mean"] > 0.9
     assert fit.evaluation["cv"]["rmse"]["mean"] > 0
+
+
+def test_without_a_holdout_the_estimator_fits_on_the_matrix_itself_not_a_copy():
+    seen = []
+
+    class Spy(LinearRegression):
+        def fit(self, X, y):
+            seen.append((X, y))
+            return super().fit(X, y)
+
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10.0)
+    fit_with_holdout("m", Spy(), X, y, "regression", holdout_size=0)
+    assert len(seen) == 1 and seen[0][0] is X and seen[0][1] is y

@@ -1,0 +1,157 @@
+"""Training SQL ml_train models: ``train_staged`` fits on the rows ``dbt_learn.train_query`` read with the caller's
+privileges (_training_read); ``train_sql_model`` on the aggregates the earlier ``dbt_learn.train`` received. Both
+decode the rows into one float64 matrix in canonical order (_training_rows), then share the rest of training with
+the Python models (_in_database: retrain policy, fit, register, deploy)."""
+
+import hashlib
+import json
+
+import numpy as np
+
+from . import preprocessing, registry
+from . import _in_database as core
+from ._entry_support import returns_user_errors, thread_limit
+from ._training_read import take_staged
+from ._training_rows import RowBlocks, decode
+from ._transport import decode_text_column, feature_frame
+from .errors import ConfigurationError, TrainingDataError
+from .estimators import build_estimator, task_of, thread_budget
+from .evaluation import check_threshold
+from .lifecycle import check_lifecycle_options, config_fingerprint
+from .training import fit_with_holdout, frame_training_stats, numeric_training_stats
+
+
+@returns_user_errors
+def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targets, rows, classes, class_rows,
+                    group_classes, text_columns=None):
+    """Fit the configured estimator on the batch a SQL ml_train model sent as aggregates (dbt_learn.train, the
+    path before dbt_learn.train_query); returns the outcome as JSON.
+
+    ``rows`` holds the numeric and datetime features (one blob, or one per class in the order of
+    ``group_classes``); ``text_columns`` the text features, one row of blobs per group in the same order.
+    """
+    spec = json.loads(spec_json)
+    target_name = (spec.get("target") or {}).get("name")
+    if n_rows == 0:
+        raise TrainingDataError(
+            f"model '{model_name}': the training view returned no rows; check its filters and upstream models.")
+    if null_targets:
+        raise TrainingDataError(
+            f"model '{model_name}': target column '{target_name}' is NULL in {null_targets} of {n_rows} rows; "
+            f"filter them out in the training view (where {target_name} is not null).")
+    estimator, task, settings = _prepare(plpy, model_name, spec, classes)
+    width, text_names = _layout(spec)
+    blocks = RowBlocks(width, task == "regression", model=model_name)
+    class_index = None
+    if classes:
+        groups = [classes.index(label) for label in group_classes]
+        for blob, count in zip(rows, class_rows):
+            blocks.adopt(blob, count)
+        class_index = np.repeat(np.asarray(groups, dtype=np.int64), class_rows)
+    else:
+        blocks.adopt(rows[0] if rows else None, n_rows)
+    counts = class_rows if classes else [n_rows]
+    texts = [np.concatenate([decode_text_column(group[column], count, model=model_name, column=name)
+                             for group, count in zip(text_columns or [], counts)])
+             for column, name in enumerate(text_names)]
+    X, y, rows_fingerprint, texts = decode(blocks, _TARGET_KINDS.get(task), classes=class_index,
+                                           text_columns=texts)
+    return _train_decoded(plpy, model_schema, model_name, spec, estimator, task, settings, X, y, texts,
+                          rows_fingerprint, classes)
+
+
+_TARGET_KINDS = {"classification": "int4", "regression": "float8"}
+
+
+@returns_user_errors
+def train_staged(plpy, model_schema, model_name, spec_json):
+    """SECURITY DEFINER half of dbt_learn.train_query: fit on the rows it read with the caller's privileges (kept in
+    this backend's memory by _training_read), register and deploy; returns the outcome as JSON."""
+    batch = take_staged(model_schema, model_name)
+    if batch is None:
+        raise ConfigurationError(f"model '{model_name}': no training rows were read for it in this session; "
+                                 f"dbt_learn.train_staged is called by dbt_learn.train_query only.")
+    spec = json.loads(spec_json)
+    estimator, task, settings = _prepare(plpy, model_name, spec, batch.classes)
+    width, text_names = _layout(spec)
+    if (batch.blocks.width, batch.blocks.float_target, len(batch.texts), batch.classes is not None) != (
+            width, task == "regression", len(text_names), task == "classification"):
+        raise ConfigurationError(f"model '{model_name}': the training rows read do not match the model's features; "
+                                 f"rerun the model.")
+    X, y, rows_fingerprint, texts = decode(batch.blocks, _TARGET_KINDS.get(task), classes=batch.class_index,
+                                           text_columns=batch.texts, keep=batch.keep, seed=batch.seed)
+    sample, classes = batch.sample, batch.classes
+    del batch  # the blocks are freed; the decoded matrix is all that is left of the rows
+    if classes is not None and len(classes) > 1:
+        present = np.unique(y)
+        if len(present) < len(classes):  # meta.sample rows dropped every row of a class: it is not a class here
+            classes, y = [classes[i] for i in present], np.searchsorted(present, y)
+    if sample:
+        sample["rows_used"] = len(X)
+    return _train_decoded(plpy, model_schema, model_name, spec, estimator, task, settings, X, y, texts,
+                          rows_fingerprint, classes, sample)
+
+
+def _prepare(plpy, model_name, spec, classes):
+    """The estimator, its task and the preprocessing settings, checked against the spec before the fit."""
+    estimator = build_estimator(model_name, spec["algorithm"], spec.get("params"), spec.get("random_state"),
+                                registry.allowed_packages(plpy), threads=thread_budget(spec))
+    task = task_of(estimator, model_name)
+    if task != spec["task"]:
+        raise ConfigurationError(f"model '{model_name}': the algorithm's task changed while training; rerun.")
+    check_lifecycle_options(model_name, spec, task)
+    check_threshold(model_name, task, estimator, spec.get("threshold"), len(classes) if classes else None)
+    return estimator, task, preprocessing.options(model_name, spec.get("preprocessing", "auto"))
+
+
+def _layout(spec):
+    """The record width (numeric and datetime features, plus the ordering column of a time split) and the names of
+    the text features."""
+    features = spec["features"]
+    width = sum(1 for f in features if f["kind"] != "categorical") + (spec.get("split") == "time")
+    return width, [f["name"] for f in features if f["kind"] == "categorical"]
+
+
+def _train_decoded(plpy, model_schema, model_name, spec, estimator, task, settings, X, y, texts, rows_fingerprint,
+                   classes, sample=None):
+    """Everything after the decode: drift baseline, preprocessing, the retrain policy, fit, register, deploy."""
+    features = spec["features"]
+    numeric_names = [f["name"] for f in features if f["kind"] != "categorical"]
+    text_names = [f["name"] for f in features if f["kind"] == "categorical"]
+    n_rows = len(X)
+    order = X[:, -1] if spec.get("split") == "time" else None
+    X = X[:, :len(numeric_names)]
+    stats = numeric_training_stats(numeric_names, X)
+    if settings is not None:
+        estimator = preprocessing.build(model_name, estimator, features, settings)
+        if preprocessing.takes_frame(estimator):
+            X = feature_frame(features, X, texts)
+            preprocessing.check_training_frame(model_name, X, features, settings)
+            stats.update(frame_training_stats(X[text_names]))
+            stats = {f["name"]: stats[f["name"]] for f in features}
+    del texts
+
+    def fit():
+        with thread_limit(spec):
+            result = fit_with_holdout(model_name, estimator, X, y, task, class_names=classes,
+                                      threshold=spec.get("threshold"), **core._evaluation_options(spec, order))
+            record = core._record(spec, model_schema, model_name, "sql", task, result, classes, features, n_rows,
+                                  stats)
+            record["preprocessing"] = preprocessing.describe(result.estimator, features, settings)
+            record["feature_importances"] = core._importances(model_name, spec, task, result, X, y, features)
+            if sample:
+                record["evaluation"]["sample"] = sample
+        return result, record
+
+    # The batch holds class indexes: the labels themselves must count as data too.
+    data_fingerprint = hashlib.sha256(rows_fingerprint.encode())
+    data_fingerprint.update(json.dumps(classes).encode())
+    search = None
+    if spec.get("search"):
+        from . import _search_entry
+
+        def search(complete):
+            return _search_entry.start(plpy, model_name, spec, estimator, X, y, task, complete, order=order,
+                                       class_names=classes)
+    return core._train_and_register(plpy, spec, model_schema, model_name, data_fingerprint.hexdigest(),
+                               config_fingerprint(spec), fit, search)
