@@ -35,7 +35,7 @@ ifneq ($(and $(wildcard macros/install/install.sql),$(BOOTSTRAP_PROJECT)),)
 BOOTSTRAP_STAMP := $(STAMPS)/bootstrap
 endif
 
-.PHONY: help setup system cluster deps bootstrap demo monitor-plot test bench bench-preprocessing psql stop clean
+.PHONY: help setup system cluster deps bootstrap demo monitor-plot test bench bench-core bench-preprocessing psql stop clean
 
 help: ## show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-7s %s\n", $$1, $$2}'
@@ -92,6 +92,9 @@ test: setup ## set up, then run pytest (PYTEST_ARGS='tests/unit -x' to narrow)
 bench: setup ## set up, then benchmark dbt_learn against pandas, psycopg COPY and the floor (BENCH_ARGS='--quick')
 	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks $(BENCH_ARGS)
 	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks.preprocessing $(filter --quick,$(BENCH_ARGS))
+
+bench-core: setup ## set up, then measure the 1M x 10 targets of issue 11 side by side, < 10 min (BENCH_ARGS='--quick')
+	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks.core $(BENCH_ARGS)
 
 bench-preprocessing: setup ## set up, then time the default preprocessing (BENCH_ARGS='--quick' for 20k rows)
 	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks.preprocessing $(BENCH_ARGS)

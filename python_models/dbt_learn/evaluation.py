@@ -96,12 +96,17 @@ def model_outputs(task, estimator, X, threshold=None):
     predicted class (>= threshold), as scoring does."""
     if X is None or len(X) == 0 or not hasattr(estimator, "predict"):
         return {}
+    from .scoring import class_outputs, preprocessed
+
     if task == "anomaly_detection":
-        return {"predicted": estimator.predict(X), "score": anomaly_scores(estimator, X)}
+        final, X = preprocessed(estimator, X, task, False)
+        return {"predicted": final.predict(X), "score": anomaly_scores(final, X)}
     if task == "classification" and hasattr(estimator, "predict_proba"):
-        proba = estimator.predict_proba(X)
-        return {"predicted": predicted_classes(estimator, proba, threshold) if threshold is not None
-                else estimator.predict(X), "proba": proba}
+        # One evaluation, as scoring does: the preprocessing once, the classes from the probabilities.
+        final, X = preprocessed(estimator, X, task, True)
+        proba = np.asarray(final.predict_proba(X), dtype=np.float64)
+        return {"predicted": predicted_classes(final, proba, threshold) if threshold is not None
+                else np.asarray(final.classes_)[class_outputs(final, X, proba)], "proba": proba}
     return {"predicted": estimator.predict(X)}
 
 

@@ -94,6 +94,8 @@ def build(model, estimator, features, settings):
     if by_kind["numeric"]:
         transformers.append(("numeric", _chain(numeric_steps), by_kind["numeric"]))
     if by_kind["datetime"]:
+        from ._preprocessing_parts import DateTimeParts
+
         transformers.append(("datetime", _chain([("parts", DateTimeParts(settings["datetime_parts"])),
                                                  *numeric_steps]), by_kind["datetime"]))
     if by_kind["categorical"]:
@@ -123,6 +125,8 @@ def _chain(steps):
 
 
 def _encoder(settings, ordinal, sparse):
+    from ._preprocessing_parts import CategoryEncoder
+
     return CategoryEncoder("ordinal" if ordinal else "onehot", settings["max_categories"], sparse)
 
 
@@ -172,4 +176,15 @@ def transformed(estimator, X, names=None):
     return estimator[:-1].transform(X), [str(name) for name in estimator[:-1].get_feature_names_out(names)]
 
 
-from ._preprocessing_parts import CategoryEncoder, DateTimeParts, describe  # noqa: E402,F401 - public API
+_PARTS_API = ("CategoryEncoder", "DateTimeParts", "describe")
+
+
+def __getattr__(name):
+    """CategoryEncoder, DateTimeParts and describe live in _preprocessing_parts, which subclasses scikit-learn's
+    BaseEstimator: imported on first use, so loading the runtime does not import scikit-learn (tests/unit/
+    test_imports.py)."""
+    if name in _PARTS_API:
+        from . import _preprocessing_parts
+
+        return getattr(_preprocessing_parts, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

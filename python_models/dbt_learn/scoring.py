@@ -21,28 +21,30 @@ _NULL = -1
 
 
 def predict_batch(model, estimator, X, task, feature_names=None, with_probabilities=True, threshold=None):
-    """Return ``(prediction or None, class_index or None, probabilities or None)`` for a batch."""
+    """Return ``(prediction or None, class_index or None, probabilities or None)`` for a batch.
+
+    A Pipeline's preprocessing runs once, and a classifier scored with its probabilities is evaluated once: its
+    classes come from the probabilities (``class_outputs``).
+    """
     from .evaluation import anomaly_scores, predicted_classes
 
     try:
+        final, Xt = preprocessed(estimator, X, task, with_probabilities or threshold is not None)
         if task == "regression":
-            return np.asarray(estimator.predict(X), dtype=np.float64).reshape(-1), None, None
+            return np.asarray(final.predict(Xt), dtype=np.float64).reshape(-1), None, None
         if task == "anomaly_detection":
-            flagged = (np.asarray(estimator.predict(X)) == -1).astype(np.int32)
-            return anomaly_scores(estimator, X), flagged, None
-        probabilities = None
-        if task == "classification":
-            classes = np.asarray(estimator.classes_)
-            if (with_probabilities or threshold is not None) and hasattr(estimator, "predict_proba"):
-                probabilities = np.asarray(estimator.predict_proba(X), dtype=np.float64)
-            labels = (predicted_classes(estimator, probabilities, threshold) if threshold is not None
-                      and probabilities is not None else np.asarray(estimator.predict(X)))
-            class_index = np.searchsorted(classes, labels)
-            if not with_probabilities:
-                probabilities = None
+            flagged = (np.asarray(final.predict(Xt)) == -1).astype(np.int32)
+            return anomaly_scores(final, Xt), flagged, None
+        if task != "classification":
+            return None, np.asarray(final.predict(Xt)).astype(np.int32), None
+        if not ((with_probabilities or threshold is not None) and hasattr(final, "predict_proba")):
+            return None, _class_index(final, final.predict(Xt)), None
+        probabilities = np.asarray(final.predict_proba(Xt), dtype=np.float64)
+        if threshold is not None:
+            class_index = _class_index(final, predicted_classes(final, probabilities, threshold))
         else:
-            class_index = np.asarray(estimator.predict(X))
-        return None, class_index.astype(np.int32), probabilities
+            class_index = class_outputs(final, Xt, probabilities)
+        return None, class_index, probabilities if with_probabilities else None
     except ValueError as exc:
         if "NaN" in str(exc) and feature_names:
             raise ScoringError(
@@ -52,6 +54,97 @@ def predict_batch(model, estimator, X, task, feature_names=None, with_probabilit
                 f"handles missing values (hist_gradient_boosting_*)."
             ) from None
         raise ScoringError(f"model '{model}': {type(_final(estimator)).__name__}.predict failed: {exc}") from None
+
+
+# Classifiers whose predict() is the argmax of a score (or, for two classes, the score's sign) that predict_proba()
+# maps into probabilities by an order-keeping function (the probabilities themselves, expit, softmax, a normalisation,
+# exp of log-probabilities): the argmax of their probabilities is their prediction, except where rounding makes two
+# probabilities (nearly) equal. By exact class: a subclass may predict differently.
+LABELS_FROM_PROBABILITIES = frozenset({
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.linear_model._logistic.LogisticRegressionCV",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._gb.GradientBoostingClassifier",
+    "sklearn.ensemble._forest.RandomForestClassifier",
+    "sklearn.ensemble._forest.ExtraTreesClassifier",
+    "sklearn.ensemble._bagging.BaggingClassifier",
+    "sklearn.tree._classes.DecisionTreeClassifier",
+    "sklearn.tree._classes.ExtraTreeClassifier",
+    "sklearn.naive_bayes.GaussianNB",
+    "sklearn.naive_bayes.BernoulliNB",
+    "sklearn.naive_bayes.MultinomialNB",
+    "sklearn.naive_bayes.ComplementNB",
+    "sklearn.discriminant_analysis.LinearDiscriminantAnalysis",
+    "sklearn.discriminant_analysis.QuadraticDiscriminantAnalysis",
+    "sklearn.neural_network._multilayer_perceptron.MLPClassifier",
+    "sklearn.calibration.CalibratedClassifierCV",
+})
+# Rows whose two highest probabilities are closer than this are predicted again with predict(): rounding can order
+# (or tie) probabilities differently from the scores they came from only within a few units in the last place.
+NEAR_TIE = 1e-9
+
+
+def labels_follow_probabilities(final):
+    cls = type(final)
+    return f"{cls.__module__}.{cls.__qualname__}" in LABELS_FROM_PROBABILITIES
+
+
+def class_outputs(final, X, probabilities):
+    """Class indexes (into ``classes_``) of ``final.predict(X)``, given ``final.predict_proba(X)``.
+
+    For the classifiers of LABELS_FROM_PROBABILITIES, the argmax of the probabilities (no second evaluation of the
+    model); rows whose top two probabilities are within NEAR_TIE of each other are predicted again, so ties are
+    resolved as predict() resolves them (``>= 0`` or ``> 0``, the first or the last class). Other classifiers
+    (SVC's Platt-scaled probabilities can disagree with its predict) are predicted with predict().
+    """
+    if not labels_follow_probabilities(final) or probabilities.ndim != 2 or probabilities.shape[1] < 2 \
+            or probabilities.shape[1] != len(final.classes_):
+        return _class_index(final, final.predict(X))
+    class_index = np.argmax(probabilities, axis=1).astype(np.int32)
+    top_two = np.partition(probabilities, -2, axis=1)[:, -2:]
+    near = np.flatnonzero(~(top_two[:, 1] - top_two[:, 0] > NEAR_TIE))  # NaN probabilities count as near
+    if near.size:
+        rows = X.iloc[near] if hasattr(X, "iloc") else X[near]
+        class_index[near] = _class_index(final, final.predict(rows))
+    return class_index
+
+
+def _class_index(final, labels):
+    return np.searchsorted(np.asarray(final.classes_), np.asarray(labels)).astype(np.int32)
+
+
+def preprocessed(estimator, X, task, with_probabilities):
+    """``(estimator, X)`` to evaluate: a Pipeline's preprocessing applied once, when the final step will be evaluated
+    twice (a classifier's probabilities and classes, an outlier detector's scores and flags), and a leading
+    SimpleImputer skipped on a batch without missing values (``_imputed``)."""
+    if not hasattr(estimator, "steps") or len(estimator.steps) < 2:
+        return estimator, X
+    done, X = _imputed(estimator.steps[0][1], X)
+    twice = task == "anomaly_detection" or (task == "classification" and with_probabilities)
+    if twice:
+        rest = estimator[done:-1]
+        return estimator[-1], (rest.transform(X) if len(rest.steps) else X)
+    return (estimator[done:] if done else estimator), X
+
+
+def _imputed(step, X):
+    """``(1, what step.transform(X) returns)`` for a fitted SimpleImputer of NaN on a float64 matrix that has no NaN
+    (nor infinity, which the imputer refuses): X itself, then a zero column per missing-value indicator. scikit-learn
+    validates and copies the whole batch for that (0.2-0.3 s at 1M x 10; the check here reads it once).
+    ``(0, X)`` for anything else: the step then runs as usual."""
+    from sklearn.impute import SimpleImputer
+
+    if type(step) is not SimpleImputer or not isinstance(X, np.ndarray) or X.dtype != np.float64 or X.ndim != 2 \
+            or not (isinstance(step.missing_values, float) and np.isnan(step.missing_values)) \
+            or getattr(step, "n_features_in_", None) != X.shape[1] or hasattr(step, "feature_names_in_") \
+            or (not step.keep_empty_features and np.isnan(step.statistics_).any()) or not np.isfinite(X).all():
+        return 0, X
+    indicator = step.indicator_ if step.add_indicator else None
+    if indicator is None:
+        return 1, X.copy()
+    if not isinstance(indicator.features_, np.ndarray) or indicator.sparse is True:
+        return 0, X
+    return 1, np.hstack([X, np.zeros((X.shape[0], len(indicator.features_)))])
 
 
 def _final(estimator):

@@ -30,3 +30,29 @@ def test_benchmark_quick_mode_writes_the_report_and_a_chart(tmp_path):
     monitoring = (tmp_path / "monitoring.md").read_text()
     assert "| incremental, after 1 % new rows |" in monitoring
     assert "The incremental buckets equal a full rebuild of the same state: True." in monitoring
+
+
+def test_bench_core_quick_mode_reports_every_target(tmp_path):
+    from benchmarks.core import TASKS, markdown, targets
+    from benchmarks.estimators import ESTIMATORS
+
+    completed = subprocess.run([sys.executable, "-m", "benchmarks.core", "--quick", "--out", str(tmp_path)], cwd=REPO,
+                               env=os.environ.copy(), capture_output=True, text=True, timeout=900)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    results = json.loads((tmp_path / "core.json").read_text())
+    table = (tmp_path / "core.md").read_text()
+    assert table == markdown(results)
+    names = [name for name, _, _ in targets(results)]
+    expected = [f"{label} {kind}: {what}" for task in TASKS for kind in ESTIMATORS[task]
+                for label in [f"{task[:3]} 20,000×10"]
+                for what in ("ml_train + ml_score node time ≤ 1.2× the client script",
+                             "`dbt run` wall clock ≤ 1.5× the client script",
+                             "peak training backend memory growth ≤ 3× the float64 matrix")]
+    expected += [f"predict() {kind}: {what}" for kind, limit in (("linear", "0.5"), ("hist_gradient_boosting", "1"))
+                 for what in (f"single-row p50 < {limit} ms", "throughput ≥ 3× the microservice at 16 clients")]
+    assert names == expected
+    for name in expected:  # every target has its row, with a measured figure and a verdict
+        row = next(line for line in table.splitlines() if line.startswith(f"| {name} |"))
+        assert row.endswith(("| met |", "| not met |")) and "not measured" not in row, row
+    for batch in results["batch"]:  # the figures come from real runs
+        assert 0 < batch["client_total"] and 0 < batch["node_train"] and 0 < batch["node_score"] < batch["wall"]
