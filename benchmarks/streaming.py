@@ -67,7 +67,10 @@ def main(argv=None):
     parser.add_argument("--chunks", default="64,256", help="dbt_learn_score_chunk_mb values, comma-separated")
     parser.add_argument("--speedup-rows", default="10000000", help="table size of the one- vs two-thread runs")
     parser.add_argument("--out", type=pathlib.Path, default=RESULTS / "streaming.md")
+    parser.add_argument("--quick", action="store_true", help="20k and 60k rows: a smoke run")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.rows, args.chunks, args.speedup_rows = "20000,60000", "0.5,64", "60000"
     sizes = [int(r) for r in args.rows.split(",")]
     datasets = [data.Dataset(rows, 10, "regression") for rows in sizes]
     with connect() as conn:
