@@ -29,7 +29,8 @@ def _connection():
         _local.conn = psycopg.connect(host=os.environ["DBT_LEARN_HOST"], port=os.environ["DBT_LEARN_PORT"],
                                       dbname=os.environ["DBT_LEARN_DATABASE"], user=os.environ["DBT_LEARN_USER"],
                                       password=os.environ["DBT_LEARN_PASSWORD"], autocommit=True,
-                                      prepare_threshold=0)
+                                      prepare_threshold=0,
+                                      application_name=os.environ.get("BENCH_APPLICATION_NAME", "microservice"))
     return _local.conn
 
 

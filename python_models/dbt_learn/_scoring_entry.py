@@ -76,27 +76,93 @@ def score_chunk(model_name, estimator, meta, n_rows, features, categorical, opti
     return prediction, class_index, probabilities, positions, contributions
 
 
-def predict_row(plpy, model_schema, model_name, features, output):
+def predict_row(plpy, model_schema, model_name, features, output, serving):
     """Row-level scoring for online use: one row with the serving version, as numbers in training order (the
     variadic float8 form) or as a JSON object of feature name -> value of any type (the jsonb form).
 
-    The estimator stays cached in this backend keyed by the immutable version, so after the first call a row costs
-    a registry lookup and one predict. ``output``: "value" (regressors, clusterers, anomaly scores), "class" or
-    "probabilities".
+    ``serving`` is ``(allowed, version, artifact_sha256)`` as the SQL function (functions_ddl.sql, "Row-level
+    scoring") resolved them in the caller's snapshot: the caller's USAGE on the schema, the serving version and its
+    sha256. A version cached in this backend is scored without any query; a new version, a changed sha256 or a
+    refused privilege goes through registry.load_version, which reads, checks and raises. ``output``: "value"
+    (regressors, clusterers, anomaly scores), "class_index" or "probabilities"; returns a float8[] (one element
+    but for the probabilities). Numeric rows of the estimators _row_predictors covers skip scikit-learn's per-call
+    validation.
     """
     global _row_threads_limited
     with user_errors(plpy):
-        estimator, meta = registry.serving_model(plpy, model_schema, model_name)
+        estimator, meta = registry.serving_model(plpy, model_schema, model_name, serving)
         if not _row_threads_limited:
             # One row needs no thread pool; set once per backend (entering threadpool_limits costs ~3 ms).
             from threadpoolctl import threadpool_limits
 
             threadpool_limits(limits=1)
             _row_threads_limited = True
-        return _predict_one(model_name, estimator, meta, _row(model_name, estimator, meta, features), output)
+        fast = _fast_row(estimator, meta, features)
+        X = None if fast is not None else _row(model_name, estimator, meta, features)  # says what is wrong first
+        _check_output(model_name, estimator, meta, output)
+        if fast is not None:
+            result = _predict_fast(fast[0], meta, fast[1], output)
+        else:
+            result = _predict_one(model_name, estimator, meta, X, output)
+        return result if output == "probabilities" else [float(result)]
 
 
 _row_threads_limited = False
+_row_predictors = {}  # id(estimator) -> (estimator, RowPredictor or None), built once per cached version
+
+
+def _fast_row(estimator, meta, features):
+    """``(predictor, row)`` when a fast path covers the model and this row (floats, or a jsonb object of a
+    numbers-only model), else None."""
+    entry = _row_predictors.get(id(estimator))
+    if entry is None or entry[0] is not estimator:
+        predictor = None
+        if all(f["kind"] == "numeric" for f in meta["features"]) and not _takes_frame(estimator, meta):
+            from ._row_predictors import build
+
+            predictor = build(estimator, meta["task"], len(meta["features"]))
+        entry = _row_predictors[id(estimator)] = (estimator, predictor)
+    predictor = entry[1]
+    if predictor is None:
+        return None
+    if isinstance(features, str):
+        values = json.loads(features)
+        names = [f["name"] for f in meta["features"]]
+        if not isinstance(values, dict) or any(name not in values for name in names):
+            return None  # the generic path says what is wrong
+        features = [values[name] for name in names]
+    elif features is None or len(features) != len(meta["features"]):
+        return None
+    try:
+        row = [_NAN if value is None else float(value) for value in features]
+    except (TypeError, ValueError):
+        return None
+    return (predictor, row) if predictor.takes(row) else None
+
+
+_NAN = float("nan")
+
+
+def _predict_fast(predictor, meta, row, output):
+    if output == "value":
+        return predictor.value(row)
+    if output == "probabilities":
+        return predictor.proba(row)
+    threshold = meta.get("threshold")
+    return int(predictor.proba(row)[1] >= threshold) if threshold is not None else predictor.class_index(row)
+
+
+def _check_output(model_name, estimator, meta, output):
+    task = meta["task"]
+    if output == "value":
+        if task == "classification":
+            raise ScoringError(f"model '{model_name}' is a classifier: use dbt_learn.predict_class or "
+                               f"dbt_learn.predict_proba.")
+        return
+    if task != "classification":
+        raise ScoringError(f"model '{model_name}' is not a classifier ({task}): use dbt_learn.predict.")
+    if output == "probabilities" and not hasattr(estimator, "predict_proba"):
+        raise ScoringError(f"model '{model_name}': {type(estimator).__name__} has no predict_proba.")
 
 
 def _row(model_name, estimator, meta, features):
@@ -140,22 +206,17 @@ def _frame_row(meta, values):
 
 
 def _predict_one(model_name, estimator, meta, X, output):
+    """One row through the estimator itself (after _check_output): the value, the class index or the
+    probabilities."""
     names = [f["name"] for f in meta["features"]]
     task = meta["task"]
     if output == "value":
-        if task == "classification":
-            raise ScoringError(f"model '{model_name}' is a classifier: use dbt_learn.predict_class or "
-                               f"dbt_learn.predict_proba.")
         prediction, class_index, _ = predict_batch(model_name, estimator, X, task, names, with_probabilities=False)
         return float(prediction[0]) if prediction is not None else float(class_index[0])
-    if task != "classification":
-        raise ScoringError(f"model '{model_name}' is not a classifier ({task}): use dbt_learn.predict.")
-    if output == "class":
+    if output == "class_index":
         _, class_index, _ = predict_batch(model_name, estimator, X, task, names, with_probabilities=False,
                                           threshold=meta.get("threshold"))
-        return meta["classes"][int(class_index[0])]
-    if not hasattr(estimator, "predict_proba"):
-        raise ScoringError(f"model '{model_name}': {type(estimator).__name__} has no predict_proba.")
+        return int(class_index[0])
     return estimator.predict_proba(X)[0].tolist()
 
 

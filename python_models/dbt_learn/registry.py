@@ -132,22 +132,29 @@ _SERVING_VERSION = (
 )
 
 
-def serving_model(plpy, schema, name):
-    """``(estimator, metadata)`` of the serving version for row-level scoring: one indexed query per call (the
-    caller's privilege, the serving version and its sha256); the estimator comes from this backend's cache."""
-    rows = plpy.execute(_plan(
-        plpy,
-        "select has_schema_privilege(session_user, (select oid from pg_namespace where nspname = $1), 'USAGE') "
-        f"as allowed, v.version, v.artifact_sha256 from dbt_learn.model_versions v {_SERVING_VERSION}",
-        ["text", "text"]), [schema, name])
-    if not rows:
+def serving_model(plpy, schema, name, serving=None):
+    """``(estimator, metadata)`` of the serving version for row-level scoring, the estimator from this backend's cache.
+
+    ``serving``: ``(allowed, version, artifact_sha256)`` - the caller's USAGE on the schema, the serving version and
+    its sha256 - as the row-level SQL functions resolve them in plain SQL (the PL/Python function they call is not
+    granted to anyone, so the values cannot be forged); without it, one indexed query here. Only a version that is
+    not cached (or whose sha256 differs, or a refused privilege) goes through load_version, which re-reads the
+    registry, checks the privilege and the artifact's sha256, and raises."""
+    if serving is None:
+        rows = plpy.execute(_plan(
+            plpy,
+            "select has_schema_privilege(session_user, (select oid from pg_namespace where nspname = $1), 'USAGE') "
+            f"as allowed, v.version, v.artifact_sha256 from dbt_learn.model_versions v {_SERVING_VERSION}",
+            ["text", "text"]), [schema, name])
+        serving = (rows[0]["allowed"], rows[0]["version"], rows[0]["artifact_sha256"]) if rows else (None, None, None)
+    allowed, version, sha256 = serving
+    if version is None:
         raise ScoringError(f"model '{name}' (schema {schema}) has no trained version; run the ml_train model first "
                            f"(dbt run -s {name}).")
-    row = rows[0]
-    cached = _estimators.get((schema, name, row["version"]))
-    if row["allowed"] and cached is not None and cached[0] == row["artifact_sha256"]:
+    cached = _estimators.get((schema, name, version))
+    if allowed and cached is not None and cached[0] == sha256:
         return cached[1], cached[2]
-    return load_version(plpy, schema, name, row["version"])  # checks the privilege, loads and caches
+    return load_version(plpy, schema, name, version)  # checks the privilege, loads and caches
 
 
 def fingerprints(plpy, schema, name):
