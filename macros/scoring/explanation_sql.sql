@@ -1,5 +1,5 @@
 {#- A scored row's top feature contributions (ml_score(explain=k)) as a jsonb array, largest first:
-    [{"feature": "income", "contribution": 0.42}, ...]. predict_batch returns them row-major, k per row, as positions
+    [{"feature": "income", "contribution": 0.42}, ...]. The scoring function returns them row-major, k per row, as positions
     into the features the estimator sees (the preprocessing's outputs, model_features) and values; the row's number
     comes from unnest ... with ordinality. -#}
 {% macro explanation_sql(trained, k) -%}

@@ -9,7 +9,7 @@ from . import registry
 from ._entry_support import user_errors
 from ._server_io import copy_into
 from .errors import ScoringError
-from .scoring import _COPY_HEADER, _COPY_TRAILER, _array_field
+from .scoring import _COPY_HEADER, _COPY_TRAILER, output_fields
 
 _SCORES_PREFIX = "dbt_learn_scores_"
 _tables = 0
@@ -22,14 +22,7 @@ def scores_payload(n_rows, outputs, ids, id_types):
     ``ids`` holds per id column the rows' elements in binary array element form (int4 length, then the type's send
     bytes; length -1 alone for NULL).
     """
-    prediction, class_index, probabilities, positions, contributions = outputs
-    fields = [np.array([8], ">i4").tobytes() + np.array([n_rows], ">i8").tobytes(),
-              _array_field(prediction, ">f8", 701, n_rows), _array_field(class_index, ">i4", 23, n_rows),
-              _array_field(None if probabilities is None else np.asarray(probabilities).T.reshape(-1), ">f8", 701,
-                           0 if probabilities is None else np.size(probabilities)),
-              _array_field(None if positions is None else np.ravel(positions), ">i4", 23, np.size(positions)),
-              _array_field(None if contributions is None else np.ravel(contributions), ">f8", 701,
-                           np.size(contributions))]
+    fields = [np.array([8], ">i4").tobytes() + np.array([n_rows], ">i8").tobytes(), *output_fields(n_rows, *outputs)]
     for elements, type_oid in zip(ids, id_types):
         header = np.array([20 + len(elements), 1, 0, type_oid, n_rows, 1], ">i4").tobytes()
         fields.append(header + elements)

@@ -165,14 +165,21 @@ def copy_arrays(n_rows, prediction=None, class_index=None, probabilities=None, c
     One array per output, in the order of the batch, so SQL zips them back to the rows with ``unnest``; the
     probabilities are class-major (every row's first class, then every row's second, ...). A missing output is NULL.
     """
-    fields = [_array_field(prediction, ">f8", _FLOAT8_OID, n_rows), _array_field(class_index, ">i4", _INT4_OID, n_rows),
-              _array_field(None if probabilities is None else np.asarray(probabilities).T.reshape(-1), ">f8",
-                           _FLOAT8_OID, n_rows * (0 if probabilities is None else probabilities.shape[1]))]
-    fields += [_array_field(None if contribution_feature is None else np.ravel(contribution_feature), ">i4", _INT4_OID,
-                            0 if contribution_feature is None else np.size(contribution_feature)),
-               _array_field(None if contribution is None else np.ravel(contribution), ">f8", _FLOAT8_OID,
-                            0 if contribution is None else np.size(contribution))]
-    return _COPY_HEADER + np.array(5, ">i2").tobytes() + b"".join(fields) + _COPY_TRAILER
+    fields = output_fields(n_rows, prediction, class_index, probabilities, contribution_feature, contribution)
+    return _COPY_HEADER + np.array(len(fields), ">i2").tobytes() + b"".join(fields) + _COPY_TRAILER
+
+
+def output_fields(n_rows, prediction=None, class_index=None, probabilities=None, contribution_feature=None,
+                  contribution=None):
+    """The five output arrays as binary COPY fields, in the column order both scoring tables share (see
+    ``copy_arrays`` and ``_score_tables.scores_payload``)."""
+    return [_array_field(prediction, ">f8", _FLOAT8_OID, n_rows), _array_field(class_index, ">i4", _INT4_OID, n_rows),
+            _array_field(None if probabilities is None else np.asarray(probabilities).T.reshape(-1), ">f8",
+                         _FLOAT8_OID, n_rows * (0 if probabilities is None else probabilities.shape[1])),
+            _array_field(None if contribution_feature is None else np.ravel(contribution_feature), ">i4", _INT4_OID,
+                         0 if contribution_feature is None else np.size(contribution_feature)),
+            _array_field(None if contribution is None else np.ravel(contribution), ">f8", _FLOAT8_OID,
+                         0 if contribution is None else np.size(contribution))]
 
 
 def _array_field(values, element_type, element_oid, length):
