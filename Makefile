@@ -103,7 +103,8 @@ bench-preprocessing: setup ## set up, then time the default preprocessing (BENCH
 psql: ## psql on the private cluster as the dbt role (pipe SQL in, or PSQL_ARGS='-c ...')
 	@bash scripts/psql.sh $(PSQL_ARGS)
 
-stop: ## stop the private cluster
+stop: ## stop the private cluster (and make demo's pgbouncer)
+	@bash scripts/pgbouncer.sh stop
 	@bash scripts/cluster.sh stop
 
 clean: stop ## stop the cluster, then delete the venvs, the cluster, dbt packages and dbt output

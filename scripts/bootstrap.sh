@@ -14,3 +14,5 @@ logged bootstrap "$CLIENT_VENV/bin/dbt" run-operation dbt_learn.install --projec
   --args "{site_packages: '$DBT_LEARN_SERVER_SITE_PACKAGES', dbt_role: $DBT_LEARN_USER, allow_python_models: true}"
 # Echo the macro's own summary line (runtime version, grants) so the setup output shows what was installed.
 grep -o 'dbt_learn.install: .*' "$LOG_DIR/bootstrap.log" | sed 's/^/dbt_learn setup: /' || true
+# A local pgbouncer (scripts/pgbouncer.sh) keeps backends that loaded the previous runtime: let them reconnect.
+if [ -f "$LOCAL_DIR/pgbouncer/pgbouncer.pid" ]; then bash "$REPO_ROOT/scripts/pgbouncer.sh" reconnect || true; fi

@@ -10,6 +10,12 @@ if [ ! -f seeds/breast_cancer.csv ] || [ ! -f seeds/diabetes.csv ] || [ ! -f see
   "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/demo_seeds.py" seeds
 fi
 
+# dbt connects through a session-mode pgbouncer: each model's connection gets a backend that has already imported
+# scikit-learn (about 1 s per model otherwise). `make setup` lets the pool reconnect after a runtime reinstall.
+bash "$REPO_ROOT/scripts/pgbouncer.sh" start
+DBT_LEARN_PORT="$(bash "$REPO_ROOT/scripts/pgbouncer.sh" port)"
+export DBT_LEARN_PORT
+
 # Training, scoring and their tests as of now; then the monitored classifier, replayed day by day.
 "$DBT" build --exclude tag:monitoring
 echo

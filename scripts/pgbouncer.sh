@@ -76,14 +76,17 @@ EOF
 }
 
 start() {
-  command -v pgbouncer >/dev/null || die "pgbouncer is not installed (Debian/Ubuntu: apt-get install pgbouncer)."
+  local binary
+  # Debian puts it in /usr/sbin, which is not on every user's PATH.
+  binary="$(command -v pgbouncer || echo /usr/sbin/pgbouncer)"
+  [ -x "$binary" ] || die "pgbouncer is not installed (make setup installs it; Debian/Ubuntu: apt-get install pgbouncer)."
   if bouncer_running; then say "pgbouncer already runs on port $(bouncer_port)"; return; fi
   local port
   port="$(bouncer_port)"
   write_config "$port"
   echo "$port" >"$BOUNCER_PORT_FILE"
   # pgbouncer refuses to run as root: it runs as the cluster's OS user, daemonized.
-  as_pg pgbouncer -d "$INI"
+  as_pg "$binary" -d "$INI"
   for _ in $(seq 50); do bouncer_running && break; sleep 0.1; done
   bouncer_running || die "pgbouncer did not start; see $BOUNCER_LOG"
   say "pgbouncer (session pool) on 127.0.0.1:$port in front of port $DBT_LEARN_PORT"

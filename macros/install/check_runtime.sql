@@ -25,4 +25,12 @@
         ~ "package needs " ~ expected ~ ". Ask the database admin to upgrade the server venv and rerun "
         ~ "dbt run-operation dbt_learn.install (make setup does both for the local cluster).") }}
   {%- endif -%}
+  {%- set loaded = dbt_learn.fetch_rows("select dbt_learn.loaded_runtime_version()", [])[0][0] -%}
+  {%- if loaded != expected -%}
+    {{ exceptions.raise_compiler_error(
+        "dbt_learn: this connection's database backend still runs runtime " ~ loaded ~ ", loaded before "
+        ~ expected ~ " was installed: a connection pool keeps backends alive. Let the pool reconnect them "
+        ~ "(pgbouncer: RECONNECT on its admin console; scripts/pgbouncer.sh reconnect for the local one), "
+        ~ "then rerun.") }}
+  {%- endif -%}
 {%- endmacro %}

@@ -26,6 +26,13 @@ create or replace function dbt_learn.runtime_info() returns jsonb {{ definer }} 
 return runtime.runtime_info()
 $dbt_learn$;
 
+{#- The runtime this backend has loaded: a pooled backend (pgbouncer keeps them between dbt's connections) may still
+    run the one it loaded before a reinstall; check_runtime compares it with dbt_learn.installation. -#}
+create or replace function dbt_learn.loaded_runtime_version() returns text {{ definer }} as $dbt_learn$
+{{ dbt_learn.plpython_boot() }}
+return runtime.__version__
+$dbt_learn$;
+
 create or replace function dbt_learn.describe_algorithm(
     model_name text, algorithm text, params jsonb, random_state integer
 ) returns jsonb {{ definer }} as $dbt_learn$

@@ -73,7 +73,8 @@ revoke all on all sequences in schema dbt_learn from public;
 grant usage on schema dbt_learn to {{ role_sql }};
 grant select on dbt_learn.installation, dbt_learn.model_versions, dbt_learn.deployments,
     dbt_learn.deployed_versions to {{ role_sql }};
-grant execute on function dbt_learn.runtime_info(), dbt_learn.describe_algorithm(text, text, jsonb, integer),
+grant execute on function dbt_learn.runtime_info(), dbt_learn.loaded_runtime_version(),
+    dbt_learn.describe_algorithm(text, text, jsonb, integer),
     dbt_learn.train(text, text, jsonb, bigint, bigint, bytea[], text[], bigint[], text[], bytea[]),
     dbt_learn.predict_batch(text, text, integer, bigint, bytea, bytea[], jsonb),
     dbt_learn.predict(text, text, double precision[]), dbt_learn.predict_class(text, text, double precision[]),
