@@ -40,22 +40,11 @@ create or replace function dbt_learn.describe_algorithm(
 return runtime.describe_algorithm(plpy, model_name, algorithm, params, random_state)
 $dbt_learn$;
 
-{#- Runtimes before 0.3.0 took one bytea ordered in SQL. -#}
+{#- The aggregate training path before 0.7.0 (dbt_learn.train_query and train_staged replaced it), with the
+    signatures of earlier runtimes. -#}
 drop function if exists dbt_learn.train(text, text, jsonb, bigint, bigint, bytea, text[]);
-
-{#- Runtimes before 0.5.0 had no text features. -#}
 drop function if exists dbt_learn.train(text, text, jsonb, bigint, bigint, bytea[], text[], bigint[], text[]);
-
-{#- training_rows: one blob, or one per class in the order of group_classes; classes: the labels, sorted;
-    text_columns: per group (same order) one blob per text feature. -#}
-create or replace function dbt_learn.train(
-    model_schema text, model_name text, spec jsonb, n_rows bigint, null_targets bigint, training_rows bytea[],
-    classes text[], class_rows bigint[], group_classes text[], text_columns bytea[]
-) returns jsonb {{ definer }} as $dbt_learn$
-{{ dbt_learn.plpython_boot() }}
-return runtime.train_sql_model(plpy, model_schema, model_name, spec, n_rows, null_targets, training_rows, classes,
-                               class_rows, group_classes, text_columns)
-$dbt_learn$;
+drop function if exists dbt_learn.train(text, text, jsonb, bigint, bigint, bytea[], text[], bigint[], text[], bytea[]);
 
 create or replace function dbt_learn.train_python(
     model_schema text, model_name text, spec jsonb, code text, filename text
@@ -79,8 +68,9 @@ return runtime.predict_into_temp(plpy, model_schema, model_name, model_version, 
                                  options)
 $dbt_learn$;
 
-{#- Batch scoring: one row of arrays in the batch's order (ml_score zips them to the rows with unnest). RETURN QUERY
-    hands the COPY-loaded row over in C, no Python objects per prediction. -#}
+{#- Batch scoring before 0.7.0 (ml_score streams through dbt_learn.score_relation now), kept because views that
+    ml_score built with an earlier runtime call it: dropping it would fail the install or, with CASCADE, drop those
+    views. One row of arrays in the batch's order; RETURN QUERY hands the COPY-loaded row over in C. -#}
 create or replace function dbt_learn.predict_batch(
     model_schema text, model_name text, model_version integer, n_rows bigint, features bytea, categorical bytea[],
     options jsonb default '{}'

@@ -75,7 +75,6 @@ grant select on dbt_learn.installation, dbt_learn.model_versions, dbt_learn.depl
     dbt_learn.deployed_versions to {{ role_sql }};
 grant execute on function dbt_learn.runtime_info(), dbt_learn.loaded_runtime_version(),
     dbt_learn.describe_algorithm(text, text, jsonb, integer),
-    dbt_learn.train(text, text, jsonb, bigint, bigint, bytea[], text[], bigint[], text[], bytea[]),
     dbt_learn.predict_batch(text, text, integer, bigint, bytea, bytea[], jsonb),
     dbt_learn.predict(text, text, double precision[]), dbt_learn.predict_class(text, text, double precision[]),
     dbt_learn.predict_proba(text, text, double precision[]), dbt_learn.predict(text, text, jsonb),

@@ -1,6 +1,6 @@
 {#- The recommendation functions (meta.task 'recommendation'): PL/Python SECURITY DEFINER like the others
     (functions_ddl), loading python_models/dbt_learn/_recommend_entry.py. Each checks the caller's privilege on the
-    model's schema through the registry module, as dbt_learn.train and predict_batch do. -#}
+    model's schema through the registry module, as the training and scoring functions do. -#}
 {% macro recommend_functions_ddl() -%}
 {%- set definer = "language plpython3u security definer set search_path = pg_catalog, pg_temp" -%}
 {#- users / items: text in the wire form of text_bytes_sql; ratings: float8 per row (NULL when implicit). -#}

@@ -187,21 +187,3 @@ def test_scoring_null_features_without_preprocessing_names_the_columns_and_keeps
     message = result.message("guarded_plain_scores")
     assert "model 'guarded_plain'" in message and "NULLs are in: x2" in message and "preprocessing" in message
     assert query(dbt_conn, f'select id, prediction from "{schema}".guarded_plain_scores order by id') == before
-
-
-def test_a_role_cannot_add_versions_to_a_schema_it_cannot_create_in(guarded, dbt_conn, admin_conn):
-    foreign = f"{guarded.schema}_foreign"
-    admin_conn.execute(f'create schema "{foreign}"')
-    spec = ('{"task": "regression", "algorithm": "linear_regression", "holdout_size": 0, '
-            '"features": [{"name": "x", "type": "double precision", "kind": "numeric"}], '
-            '"target": {"name": "y", "type": "double precision"}}')
-    try:
-        answer = query(dbt_conn, """select dbt_learn.train(%s, 'intruder', %s::jsonb, 2, 0,
-                                        array[float8send(1) || float8send(2) || float8send(2) || float8send(4)],
-                                        null, null, null, null)""",
-                       [foreign, spec])[0][0]
-        count = query(dbt_conn, "select count(*) from dbt_learn.model_versions where model_schema = %s", [foreign])
-    finally:
-        admin_conn.execute(f'drop schema "{foreign}"')
-    assert "cannot register model versions in schema" in answer["error"]
-    assert count == [(0,)]

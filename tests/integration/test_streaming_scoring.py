@@ -117,3 +117,20 @@ def test_the_runtime_tables_cannot_be_pointed_at_the_callers_own(dbt_conn):
                 with dbt_conn.transaction():
                     dbt_conn.execute(statement)
             assert "is not a scoring table of this session" in str(error.value)
+
+
+@pytest.mark.parametrize("relation", ["stream_rows", "stream_rows_view"])
+def test_an_empty_relation_scores_to_an_empty_table_with_every_column(project, dbt_conn, streamed, relation):
+    schema = project.schema
+    empty = f"{relation}_empty"
+    dbt_conn.execute(f'create table "{schema}".{empty} as select * from "{schema}".{relation} where false'
+                     if relation == "stream_rows" else
+                     f'create view "{schema}".{empty} as select * from "{schema}".stream_rows where false')
+    model = f"""{{{{ config(materialized='table') }}}}
+select * from {{{{ dbt_learn.ml_score(ref('stream_classifier'),
+    adapter.get_relation(this.database, '{schema}', '{empty}'), id_columns={ID_COLUMNS!r}) }}}}"""
+    result = project.dbt_with({f"models/streaming/{empty}_scores.sql": model}, "run", "-s", f"{empty}_scores")
+    assert result.success, result.output
+    columns = [d.name for d in dbt_conn.execute(f'select * from "{schema}".{empty}_scores limit 0').description]
+    assert columns[:len(ID_COLUMNS)] == ID_COLUMNS and "prediction" in columns and "model_version" in columns
+    assert query(dbt_conn, f'select count(*) from "{schema}".{empty}_scores') == [(0,)]
