@@ -1,7 +1,9 @@
 {#- The functions that train SQL ml_train models: dbt_learn.train_query reads the caller's training query through a
     cursor with the caller's privileges (SECURITY INVOKER) and keeps the rows in this backend's memory; the
     SECURITY DEFINER dbt_learn.train_staged it then calls fits on them, registers and deploys (it refuses to run
-    when train_query read nothing in this session). -#}
+    when train_query read nothing in this session). With meta.partial_fit, train_query fits in chunks itself, still
+    with the caller's privileges, and train_staged registers the fitted model (python_models/dbt_learn/_partial_fit.py).
+    -#}
 {% macro training_functions_ddl() -%}
   {{ return(adapter.dispatch('training_functions_ddl', 'dbt_learn')()) }}
 {%- endmacro %}

@@ -11,6 +11,8 @@
   {%- set parts = ["dbt_learn: trained " ~ model.name ~ " v" ~ trained.version ~ " (" ~ trained.algorithm.split('.')[-1]
                    ~ ") on " ~ "{:,}".format(trained.training_rows) ~ " rows"
                    ~ (" (meta.sample of " ~ "{:,}".format(trained.sample.rows_seen) ~ ")" if trained.sample else "")
+                   ~ (" (partial_fit: " ~ trained.partial_fit.epochs ~ " epoch(s), "
+                      ~ "{:,}".format(trained.partial_fit.chunks) ~ " chunks)" if trained.partial_fit else "")
                    ~ " in "
                    ~ "%.2f" | format(trained.fit_seconds) ~ " s"] -%}
   {%- if trained.headline_value is not none -%}

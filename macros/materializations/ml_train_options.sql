@@ -34,6 +34,7 @@
       'rating_column': none,
       'top_k': 10,
       'sample': none,
+      'partial_fit': none,
   } -%}
   {%- set options = {} -%}
   {%- for key, default in defaults.items() -%}
@@ -79,6 +80,11 @@
            or ('seed' in sample and sample.seed is not integer) -%}
       {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': " ~ usage ~ "; got " ~ sample) }}
     {%- endif -%}
+  {%- endif -%}
+  {%- if options.partial_fit is not none and options.partial_fit is not false -%}
+    {%- do options.update({'partial_fit': dbt_learn.partial_fit_options(model, options)}) -%}
+  {%- else -%}
+    {%- do options.update({'partial_fit': none}) -%}
   {%- endif -%}
   {%- do options.update({'retrain_on': dbt_learn.retrain_rules(model, options.retrain_on)}) -%}
   {{ return(options) }}

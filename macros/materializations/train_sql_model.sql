@@ -1,6 +1,7 @@
 {#- Train a SQL ml_train model: check the options against the training view's columns, then hand the training query
     (training_batch_sql) to dbt_learn.train_query, which reads it through a cursor with this role's privileges and
-    trains on the rows - they never leave the database. -#}
+    trains on the rows - they never leave the database. With meta.partial_fit it fits in chunks of about
+    var dbt_learn_training_chunk_mb (default 64) megabytes, one cursor pass per epoch. -#}
 {% macro train_sql_model(model, options, sql, retrain=none) -%}
   {{ return(adapter.dispatch('train_sql_model', 'dbt_learn')(model, options, sql, retrain)) }}
 {%- endmacro %}
@@ -51,8 +52,14 @@
   {%- do spec.update({'task': task, 'features': features,
                       'target': {'name': target, 'type': column_types.get(target)} if target else none}) -%}
   {%- set order_column = options.split_column if options.split == 'time' else none -%}
+  {#- meta.partial_fit reads each row's seeded hash too: it picks the holdout and the preprocessing sample. -#}
+  {%- set hashed = {'seed': options.partial_fit.seed} if options.partial_fit else options.sample -%}
+  {%- if options.partial_fit -%}
+    {%- do spec.update({'partial_fit': options.partial_fit,
+                        'training_chunk_mb': dbt_learn.get_config('dbt_learn_training_chunk_mb')}) -%}
+  {%- endif -%}
   {%- set query = dbt_learn.training_batch_sql(sql, features, target, task, order_column,
-                                               column_types.get(order_column), options.sample) -%}
+                                               column_types.get(order_column), hashed) -%}
   {{ return(dbt_learn.call_runtime("select dbt_learn.train_query(%s, %s, %s::jsonb, %s)::text",
                                    [this.schema, this.identifier, tojson(spec), query])) }}
 {%- endmacro %}

@@ -4,8 +4,9 @@
     a regressor's target, as big-endian float8 (float8send) - NULL when a regressor's target is NULL;
     __dbt_learn_class (the target as text) and __dbt_learn_class_value (the target, only read for its type, so the
     labels sort as the column sorts): classifiers; __dbt_learn_text_<i>: each text feature as text;
-    __dbt_learn_hash, with meta.sample: a 64-bit hash of the row's values (features, ordering column, target) and the
-    sample's seed, so the sample does not depend on the order Postgres reads the rows in.
+    __dbt_learn_hash, with meta.sample (or meta.partial_fit, whose holdout and preprocessing sample it picks): a 64-bit
+    hash of the row's values (features, ordering column, target) and the seed, so the choice does not depend on the
+    order Postgres reads the rows in.
     Rows go in scan order, unsorted: the runtime puts them in a canonical order by their bytes, so the fit, the
     split and the data fingerprint do not depend on how Postgres read them. -#}
 {% macro training_batch_sql(sql, features, target, task, order_column=none, order_type=none, sample=none) -%}

@@ -143,6 +143,7 @@ def _fit_and_register(plpy, spec, model_schema, model_name, data_fingerprint, co
         "fit_seconds": record["fit_seconds"], "metrics": record["metrics"], "headline_metric": headline,
         "headline_value": record["metrics"].get(headline), "artifact_sha256": sha256, "training_reason": why,
         "sample": record["evaluation"].get("sample"),
+        "partial_fit": record["evaluation"].get("partial_fit"),
         "deployment": _deploy(plpy, spec, model_schema, model_name, version, record["metrics"], serving_before),
     })
 
@@ -241,5 +242,5 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
 
 
 # The SQL models' training entry points live in their own modules; the SQL functions call them through this one.
-from ._training_entry import train_sql_model, train_staged  # noqa: E402,F401 - SQL entry points
+from ._training_entry import train_staged  # noqa: E402,F401 - SQL entry points
 from ._training_read import train_query  # noqa: E402,F401 - SQL entry point

@@ -1,7 +1,7 @@
 """Training SQL ml_train models: ``train_staged`` fits on the rows ``dbt_learn.train_query`` read with the caller's
-privileges (_training_read); ``train_sql_model`` on the aggregates the earlier ``dbt_learn.train`` received. Both
-decode the rows into one float64 matrix in canonical order (_training_rows), then share the rest of training with
-the Python models (_in_database: retrain policy, fit, register, deploy)."""
+privileges (_training_read), decoded into one float64 matrix in canonical order (_training_rows), or registers the
+estimator meta.partial_fit fitted chunk by chunk (_partial_fit); the rest of training is shared with the Python
+models (_in_database: retrain policy, fit, register, deploy)."""
 
 import hashlib
 import json
@@ -11,53 +11,14 @@ import numpy as np
 from . import preprocessing, registry
 from . import _in_database as core
 from ._entry_support import returns_user_errors, thread_limit
-from ._training_read import take_staged
-from ._training_rows import RowBlocks, decode
-from ._transport import decode_text_column, feature_frame
-from .errors import ConfigurationError, TrainingDataError
+from ._training_read import Batch, take_staged
+from ._training_rows import decode
+from ._transport import feature_frame
+from .errors import ConfigurationError
 from .estimators import build_estimator, task_of, thread_budget
 from .evaluation import check_threshold
 from .lifecycle import check_lifecycle_options, config_fingerprint
 from .training import fit_with_holdout, frame_training_stats, numeric_training_stats
-
-
-@returns_user_errors
-def train_sql_model(plpy, model_schema, model_name, spec_json, n_rows, null_targets, rows, classes, class_rows,
-                    group_classes, text_columns=None):
-    """Fit the configured estimator on the batch a SQL ml_train model sent as aggregates (dbt_learn.train, the
-    path before dbt_learn.train_query); returns the outcome as JSON.
-
-    ``rows`` holds the numeric and datetime features (one blob, or one per class in the order of
-    ``group_classes``); ``text_columns`` the text features, one row of blobs per group in the same order.
-    """
-    spec = json.loads(spec_json)
-    target_name = (spec.get("target") or {}).get("name")
-    if n_rows == 0:
-        raise TrainingDataError(
-            f"model '{model_name}': the training view returned no rows; check its filters and upstream models.")
-    if null_targets:
-        raise TrainingDataError(
-            f"model '{model_name}': target column '{target_name}' is NULL in {null_targets} of {n_rows} rows; "
-            f"filter them out in the training view (where {target_name} is not null).")
-    estimator, task, settings = _prepare(plpy, model_name, spec, classes)
-    width, text_names = _layout(spec)
-    blocks = RowBlocks(width, task == "regression", model=model_name)
-    class_index = None
-    if classes:
-        groups = [classes.index(label) for label in group_classes]
-        for blob, count in zip(rows, class_rows):
-            blocks.adopt(blob, count)
-        class_index = np.repeat(np.asarray(groups, dtype=np.int64), class_rows)
-    else:
-        blocks.adopt(rows[0] if rows else None, n_rows)
-    counts = class_rows if classes else [n_rows]
-    texts = [np.concatenate([decode_text_column(group[column], count, model=model_name, column=name)
-                             for group, count in zip(text_columns or [], counts)])
-             for column, name in enumerate(text_names)]
-    X, y, rows_fingerprint, texts = decode(blocks, _TARGET_KINDS.get(task), classes=class_index,
-                                           text_columns=texts)
-    return _train_decoded(plpy, model_schema, model_name, spec, estimator, task, settings, X, y, texts,
-                          rows_fingerprint, classes)
 
 
 _TARGET_KINDS = {"classification": "int4", "regression": "float8"}
@@ -72,6 +33,13 @@ def train_staged(plpy, model_schema, model_name, spec_json):
         raise ConfigurationError(f"model '{model_name}': no training rows were read for it in this session; "
                                  f"dbt_learn.train_staged is called by dbt_learn.train_query only.")
     spec = json.loads(spec_json)
+    if spec.get("partial_fit") or not isinstance(batch, Batch):
+        from . import _partial_fit
+
+        if not isinstance(batch, _partial_fit.Staged):
+            raise ConfigurationError(f"model '{model_name}': the training rows read do not match the model's "
+                                     f"options (meta.partial_fit); rerun the model.")
+        return _partial_fit.register(plpy, model_schema, model_name, spec, batch)
     estimator, task, settings = _prepare(plpy, model_name, spec, batch.classes)
     width, text_names = _layout(spec)
     if (batch.blocks.width, batch.blocks.float_target, len(batch.texts), batch.classes is not None) != (

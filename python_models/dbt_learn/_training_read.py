@@ -68,7 +68,12 @@ def train_query(plpy, model_schema, model_name, spec_json, query):
     """The SECURITY INVOKER entry point: read, stage, train in the definer function; returns its JSON."""
     spec = json.loads(spec_json)
     try:
-        batch = read(plpy, model_name, spec, query)
+        if spec.get("partial_fit"):  # chunks fitted here, with the caller's privileges (_partial_fit)
+            from ._partial_fit import train
+
+            batch = train(plpy, model_schema, model_name, spec, query)
+        else:
+            batch = read(plpy, model_name, spec, query)
     except (ConfigurationError, TrainingDataError) as exc:
         return json.dumps({"error": str(exc)})
     _staged.clear()  # one training call at a time per session: anything left was abandoned
@@ -222,5 +227,6 @@ def _too_large(model_name, rows, row_bytes, megabytes, limit, sample):
     return (f"model '{model_name}': the training view has {rows:,} rows, more than one training batch holds: "
             f"dbt_learn_training_batch_mb = {megabytes} MB holds about {fits:,} rows of this model's "
             f"{row_bytes:.0f} bytes a row. Set meta.sample to train on a deterministic sample, e.g. "
-            f"sample: {{rows: {fits}}} or {{fraction: {fraction}}}, or raise the var "
-            f"dbt_learn_training_batch_mb (training needs 3 to 5 times the batch in memory).")
+            f"sample: {{rows: {fits}}} or {{fraction: {fraction}}}; or, with an estimator that has partial_fit "
+            f"(e.g. sgd_regressor, sgd_classifier), set meta.partial_fit: true to train on every row in chunks; "
+            f"or raise the var dbt_learn_training_batch_mb (training needs 3 to 5 times the batch in memory).")

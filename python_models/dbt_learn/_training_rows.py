@@ -70,19 +70,6 @@ class RowBlocks:
             self.n_rows += take
             records = records[take:]
 
-    def adopt(self, data, n_rows):
-        """Take a blob of ``n_rows`` whole records as one block of its own, without copying it (an aggregate's
-        value, which its caller holds anyway)."""
-        records = self._records(data, n_rows)
-        if records is None:
-            return
-        digest = np.empty(len(records), dtype=np.uint64)
-        _hash_records(records, self.row_size, digest)
-        self.blocks.append(records)
-        self.digests.append(digest)
-        self.counts.append(len(records))
-        self.n_rows += len(records)
-
     def _records(self, data, n_rows):
         data = memoryview(b"" if data is None else data).cast("B")
         if self.row_size == 0:  # no numeric feature and no float target: only the count matters

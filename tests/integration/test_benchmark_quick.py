@@ -56,3 +56,21 @@ def test_bench_core_quick_mode_reports_every_target(tmp_path):
         assert row.endswith(("| met |", "| not met |")) and "not measured" not in row, row
     for batch in results["batch"]:  # the figures come from real runs
         assert 0 < batch["client_total"] and 0 < batch["node_train"] and 0 < batch["node_score"] < batch["wall"]
+
+
+def test_partial_fit_quick_mode_writes_its_table(tmp_path):
+    completed = subprocess.run([sys.executable, "-m", "benchmarks.partial_fit", "--quick", "--out",
+                                str(tmp_path / "partial_fit.md")], cwd=REPO, env=os.environ.copy(),
+                               capture_output=True, text=True, timeout=900)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    table = (tmp_path / "partial_fit.md").read_text()
+    assert "| 20,000 | in memory | - | - |" in table
+    runs = json.loads((tmp_path / "partial_fit.json").read_text())
+    chunked = [run for run in runs if run["partial_fit"]]
+    assert [run["rows"] for run in chunked] == [20_000, 60_000]
+    for run in chunked:  # every row is either fit or held out; the tiny chunk setting makes many chunks
+        assert run["training_rows"] + run["holdout_rows"] == run["rows"] and run["chunks"] > 5
+        assert run["growth"] > 0 and run["r2"] > 0.9
+    for name in ("partial_fit memory bounded by the chunk", "partial_fit holdout r2 within 0.02"):
+        assert next(line for line in table.splitlines() if line.startswith(f"| {name}")).endswith(
+            ("| met |", "| not met |"))

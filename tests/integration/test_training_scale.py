@@ -105,6 +105,7 @@ def test_a_table_over_the_batch_limit_without_a_sample_is_refused_with_the_numbe
     assert "model 'scale_too_big'" in message and f"{N_ROWS:,} rows" in message, message
     assert "dbt_learn_training_batch_mb = 0.02 MB" in message and "873 rows" in message, message
     assert "meta.sample" in message and "{rows: 873}" in message, message
+    assert "meta.partial_fit: true" in message, message
     assert _versions(dbt_conn, tables, "scale_too_big") == []  # nothing registered
 
 

@@ -111,8 +111,7 @@ def test_one_blob_decodes_as_the_previous_decoder_did(target_kind, n_rows, n_fea
           _reference_decode(blob, n_rows, n_features, target_kind, texts))
 
 
-@pytest.mark.parametrize("how", ["add", "adopt"])
-def test_classifier_blobs_per_class_decode_as_the_previous_class_batch_did(monkeypatch, how):
+def test_classifier_blobs_per_class_decode_as_the_previous_class_batch_did(monkeypatch):
     monkeypatch.setattr(_training_rows, "_BLOCK_BYTES", 1000)  # many blocks, rows straddling fetches
     monkeypatch.setattr(_training_rows, "_STEP", 7)
     rng = np.random.default_rng(1)
@@ -123,7 +122,7 @@ def test_classifier_blobs_per_class_decode_as_the_previous_class_batch_did(monke
     reference = _reference_decode(records.tobytes(), sum(counts), width, "int4", texts)
     blocks = RowBlocks(width, False, model="m")
     for blob, count in zip(blobs, counts):
-        getattr(blocks, how)(blob, count)
+        blocks.add(blob, count)
     classes = np.repeat(indexes, counts)
     _same(decode(blocks, "int4", classes=classes, text_columns=texts), reference)
     assert blocks.blocks == [None] * len(blocks.blocks)  # every block was freed as it was copied
