@@ -20,6 +20,7 @@ from .errors import ConfigurationError
 COLUMNS = ("name", "task", "class_path", "package", "predicts_probabilities", "has_importances", "can_score",
            "needs_arguments", "summary")
 _LINEAR_MODULES = ("sklearn.linear_model.", "sklearn.cross_decomposition.")
+_HISTOGRAM_BOOSTING_MODULE = "sklearn.ensemble._hist_gradient_boosting"
 
 
 def _candidate_classes(allowed_packages):
@@ -48,8 +49,9 @@ def has_importances(cls):
     forests, gradient boosting, AdaBoost, XGBoost, LightGBM), or ``coef_`` set by fit, which linear models have:
     classes of sklearn.linear_model and sklearn.cross_decomposition and subclasses of LinearModel /
     LinearClassifierMixin (LinearSVC, LinearSVR, LinearDiscriminantAnalysis), meta-estimators (RANSACRegressor)
-    excepted. Kernel SVMs are not counted: their coef_ exists only with kernel='linear'."""
-    if hasattr(cls, "feature_importances_"):
+    excepted. Kernel SVMs are not counted: their coef_ exists only with kernel='linear'. Histogram gradient boosting
+    counts too: its trees record each split's gain (explanations._histogram_boosting_gains)."""
+    if hasattr(cls, "feature_importances_") or cls.__module__.startswith(_HISTOGRAM_BOOSTING_MODULE):
         return True
     from sklearn.linear_model._base import LinearClassifierMixin, LinearModel
 

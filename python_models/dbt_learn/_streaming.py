@@ -188,8 +188,7 @@ def _load(plpy, model_schema, model_name, version):
     # The definer function checks the caller's privilege on the model's schema and fills the registry cache.
     plpy.execute(registry._plan(plpy, "select dbt_learn.load_scoring_model($1, $2, $3)", ["text", "text", "int4"]),
                  [model_schema, model_name, version])
-    cached = registry._estimators[(model_schema, model_name, version)]
-    return cached[1], cached[2]
+    return registry.cached_version(model_schema, model_name, version)
 
 
 class _Chunk:

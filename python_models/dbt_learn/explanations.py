@@ -154,6 +154,9 @@ def _own_importances(estimator, n_features):
         return "gain", _shares(np.array([scores.get(key, 0.0) for key in keys], dtype=float))
     if module.startswith("lightgbm"):
         return "gain", _shares(np.asarray(estimator.booster_.feature_importance(importance_type="gain"), float))
+    gains = _histogram_boosting_gains(estimator, n_features)
+    if gains is not None:
+        return "gain", gains
     try:
         values = getattr(estimator, "feature_importances_", None)
     except (AttributeError, ValueError):
@@ -164,6 +167,25 @@ def _own_importances(estimator, n_features):
     if coef is not None and coef.shape[1] == n_features:
         return "coefficients", np.abs(coef).mean(axis=0)
     return None
+
+
+def _histogram_boosting_gains(estimator, n_features):
+    """HistGradientBoosting* has no feature_importances_; its trees record each split's gain, so its importance is
+    the total split gain per feature as a share, as XGBoost's and LightGBM's. Permutation importance instead cost
+    51 predictions of 10,000 rows (2-7 s per training at 1M rows, whatever the table's size). None when the
+    fitted trees are not where scikit-learn keeps them (a future version): permutation importance then."""
+    if not type(estimator).__module__.startswith("sklearn.ensemble._hist_gradient_boosting"):
+        return None
+    try:
+        gains = np.zeros(n_features)
+        for iteration in estimator._predictors:
+            for predictor in iteration:
+                nodes = predictor.nodes
+                split = nodes["is_leaf"] == 0
+                np.add.at(gains, nodes["feature_idx"][split].astype(np.intp), nodes["gain"][split])
+    except (AttributeError, KeyError, ValueError, IndexError):
+        return None
+    return _shares(gains)
 
 
 def _shares(values):

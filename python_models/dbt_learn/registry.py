@@ -4,12 +4,42 @@ Every value travels as a query parameter; plans are prepared once per backend.
 """
 
 import json
+from collections import OrderedDict
 
 from . import serialization
 from .errors import ModelAccessError, ScoringError
 
 _plans = {}
-_estimators = {}  # (schema, name, version) -> (sha256, estimator, metadata); the sha guards reuse after a purge
+# (schema, name, version) -> (sha256, estimator, metadata), least recently used first; the sha guards reuse after a
+# purge. A pooled backend lives for days while models retrain: per model only the last _VERSIONS_PER_MODEL versions
+# used stay (the serving one is used on every call; room for one more, a pinned or a just-trained version), and at
+# most _MAX_CACHED in all.
+_estimators = OrderedDict()
+_VERSIONS_PER_MODEL = 2
+_MAX_CACHED = 32
+
+
+def cached_version(schema, name, version):
+    """``(estimator, metadata)`` of a version this backend loaded (load_version), or None; marks it as used."""
+    cached = _recall((schema, name, version))
+    return None if cached is None else (cached[1], cached[2])
+
+
+def _recall(key):
+    cached = _estimators.get(key)
+    if cached is not None:
+        _estimators.move_to_end(key)
+    return cached
+
+
+def _remember(key, entry):
+    _estimators[key] = entry
+    _estimators.move_to_end(key)
+    same_model = [other for other in _estimators if other[:2] == key[:2]]
+    for other in same_model[:-_VERSIONS_PER_MODEL]:
+        del _estimators[other]
+    while len(_estimators) > _MAX_CACHED:
+        _estimators.popitem(last=False)
 
 
 def _plan(plpy, sql, types):
@@ -109,7 +139,7 @@ def load_version(plpy, schema, name, version):
     meta["features"] = json.loads(meta["features"])
     meta["preprocessing"] = json.loads(meta["preprocessing"] or '{"mode": "off"}')
     key = (schema, name, version)
-    cached = _estimators.get(key)
+    cached = _recall(key)
     if cached is not None and cached[0] == meta["artifact_sha256"]:
         return cached[1], cached[2]
     artifact = plpy.execute(_plan(
@@ -118,7 +148,7 @@ def load_version(plpy, schema, name, version):
         ["text", "text", "int4"],
     ), [schema, name, version])[0]["artifact"]
     estimator = serialization.load(artifact, meta["artifact_sha256"], name)
-    _estimators[key] = (meta["artifact_sha256"], estimator, meta)
+    _remember(key, (meta["artifact_sha256"], estimator, meta))
     return estimator, meta
 
 
@@ -151,7 +181,7 @@ def serving_model(plpy, schema, name, serving=None):
     if version is None:
         raise ScoringError(f"model '{name}' (schema {schema}) has no trained version; run the ml_train model first "
                            f"(dbt run -s {name}).")
-    cached = _estimators.get((schema, name, version))
+    cached = _recall((schema, name, version))
     if allowed and cached is not None and cached[0] == sha256:
         return cached[1], cached[2]
     return load_version(plpy, schema, name, version)  # checks the privilege, loads and caches

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import preprocessing
 from .errors import TrainingDataError
 from .evaluation import HEADLINE, compute_metrics, cross_validate_scores, model_outputs, split_rows, take
 
@@ -42,7 +43,10 @@ def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_s
     if holdout is None:  # every row, in order: fit on X itself rather than on a copy of it
         fit_seconds = _timed_fit(model, evaluated, X, y)
     else:
-        fit_seconds = _timed_fit(model, evaluated, take(X, fit_rows), y_part(fit_rows))
+        fit_X = take(X, fit_rows)  # a copy of the rows: the imputer may fill it in place (preprocessing.fit)
+        private = isinstance(fit_X, np.ndarray) and not np.may_share_memory(fit_X, X)
+        fit_seconds = _timed_fit(model, evaluated, fit_X, y_part(fit_rows), private_input=private)
+        del fit_X
     outputs = None if holdout is None else model_outputs(task, evaluated, take(X, holdout), threshold)
     metrics = {} if holdout is None else compute_metrics(task, evaluated, take(X, holdout), y_part(holdout), outputs)
     evaluation = {"split": split, "holdout_size": holdout_size, "holdout_rows": 0 if holdout is None else len(holdout),
@@ -90,14 +94,11 @@ def _labels(estimator, class_names):
     return [class_names[int(c)] if class_names is not None else str(c) for c in estimator.classes_]
 
 
-def _timed_fit(model, estimator, X, y):
+def _timed_fit(model, estimator, X, y, private_input=False):
     name = type(estimator[-1] if hasattr(estimator, "steps") else estimator).__name__
     started = time.perf_counter()
     try:
-        if y is None:
-            estimator.fit(X)
-        else:
-            estimator.fit(X, y)
+        preprocessing.fit(estimator, X, y, private_input)
     except ValueError as exc:
         message = str(exc)
         if "NaN" in message:

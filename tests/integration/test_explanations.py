@@ -20,7 +20,8 @@ MODEL = """
 select * from "SCHEMA".explain_rows where id % 4 <> 0
 """
 MODELS = {"explain_forest": ("random_forest_classifier", {"n_estimators": 15, "max_depth": 4}),
-          "explain_logistic": ("logistic_regression", {"max_iter": 2000})}
+          "explain_logistic": ("logistic_regression", {"max_iter": 2000}),
+          "explain_boosting": ("hist_gradient_boosting_classifier", {"max_iter": 20})}
 FEATURES = ["x1", "x2", "city"]
 
 
@@ -69,6 +70,11 @@ def _own(artifact):
     estimator = artifact.steps[-1][1]
     if hasattr(estimator, "feature_importances_"):
         return "impurity", estimator.feature_importances_
+    if hasattr(estimator, "_predictors"):  # histogram gradient boosting: each split's gain, summed per feature
+        gains = np.zeros(estimator.n_features_in_)
+        for node in (node for trees in estimator._predictors for tree in trees for node in tree.nodes):
+            gains[node["feature_idx"]] += 0 if node["is_leaf"] else node["gain"]
+        return "gain", gains / gains.sum()
     return "coefficients", np.abs(estimator.coef_).mean(axis=0)
 
 
@@ -88,7 +94,7 @@ def test_feature_importances_model_lists_the_deployed_estimators_own(project, db
     assert sorted(row[4] for row in columns) == sorted(
         1 + sum(other[2] > row[2] for other in columns) for row in columns)
     city = [row[0] for row in features if row[1] == "city"]
-    assert len(city) == (1 if method == "impurity" else 4)  # ordinal for trees, one-hot for linear models
+    assert len(city) == (4 if method == "coefficients" else 1)  # ordinal for trees, one-hot for linear models
 
 
 def test_forest_importances_equal_an_offline_fit_on_the_same_rows(project, dbt_conn, admin_conn, explained):

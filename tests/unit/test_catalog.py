@@ -67,6 +67,8 @@ def test_every_scikit_learn_predictor_is_listed_under_its_task():
     ("lgbm_classifier", "classification", "lightgbm", True, True, True, False),
     ("logistic_regression", "classification", "sklearn", True, True, True, False),
     ("svc", "classification", "sklearn", False, False, True, False),
+    ("hist_gradient_boosting_classifier", "classification", "sklearn", True, True, True, False),
+    ("hist_gradient_boosting_regressor", "regression", "sklearn", False, True, True, False),
     ("isolation_forest", "anomaly_detection", "sklearn", False, False, True, False),
     ("local_outlier_factor", "anomaly_detection", "sklearn", False, False, True, False),
     ("dbscan", "clustering", "sklearn", False, False, False, False),
@@ -114,7 +116,9 @@ def test_has_importances_matches_the_fitted_estimators(rows):
             unfittable.append(name)
             continue
         checked += 1
-        actual = hasattr(estimator, "feature_importances_") or hasattr(estimator, "coef_")
+        # Histogram gradient boosting: the split gains its fitted trees record (explanations).
+        actual = hasattr(estimator, "feature_importances_") or hasattr(estimator, "coef_") \
+            or hasattr(estimator, "_predictors")
         if actual != row["has_importances"]:
             mismatched.append(name)
         assert hasattr(estimator, "predict") == row["can_score"], name
