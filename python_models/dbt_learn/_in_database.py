@@ -21,8 +21,8 @@ from .lifecycle import (check_lifecycle_options, config_fingerprint, deployment_
                         unchanged_since)
 from .evaluation import take
 from .python_model import check_estimator, is_fitted, run_model_code
-from .training import (Fit, fit_with_holdout, frame_training_stats, headline_metric,
-                       training_prediction_stats)
+from .training import (IMPORTANCE_ROWS, Fit, fit_with_holdout, frame_training_stats, headline_metric,
+                       importance_rows, training_prediction_stats)
 
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "threadpoolctl")
 
@@ -57,7 +57,6 @@ def describe_algorithm(plpy, model, algorithm, params_json, random_state):
                        "params": plain_params(estimator)})
 
 
-_IMPORTANCE_ROWS = 10_000  # explanations.global_importances: permutation importance on at most this many rows
 
 
 def _importances(model_name, spec, task, result, X, y, features):
@@ -69,15 +68,15 @@ def _importances(model_name, spec, task, result, X, y, features):
     from .explanations import global_importances
 
     holdout = result.holdout_index
-    rows = holdout if holdout is not None else np.arange(len(X))
-    if len(rows) > _IMPORTANCE_ROWS:  # the rows permutation importance would draw: copy only those
-        drawn = np.random.default_rng(spec.get("random_state")).choice(len(rows), _IMPORTANCE_ROWS, replace=False)
-        rows = rows[np.sort(drawn)]
-    return global_importances(model_name, result.estimator, take(X, rows),
-                              None if y is None else np.asarray(y)[rows], task, spec.get("random_state"),
+    if result.importance_rows is not None:  # taken before a fit that consumed X (fit_with_holdout's consume_X)
+        X_rows, y_rows = result.importance_rows
+    else:  # the rows permutation importance would draw: copy only those
+        rows = importance_rows(len(X), holdout, spec.get("random_state"))
+        X_rows, y_rows = take(X, rows), None if y is None else np.asarray(y)[rows]
+    return global_importances(model_name, result.estimator, X_rows, y_rows, task, spec.get("random_state"),
                               feature_names=[f["name"] for f in features], evaluated=result.evaluated,
                               source="holdout" if holdout is not None else "training rows",
-                              max_rows=_IMPORTANCE_ROWS)
+                              max_rows=IMPORTANCE_ROWS)
 
 
 def _evaluation_options(spec, order):

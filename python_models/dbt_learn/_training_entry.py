@@ -101,8 +101,11 @@ def _train_decoded(plpy, model_schema, model_name, spec, estimator, task, settin
 
     def fit():
         with thread_limit(spec):
+            # Without a search X is read by nothing after this fit (the importances' rows are taken before it):
+            # the final fit may overwrite it instead of copying it.
             result = fit_with_holdout(model_name, estimator, X, y, task, class_names=classes,
-                                      threshold=spec.get("threshold"), **core._evaluation_options(spec, order))
+                                      threshold=spec.get("threshold"), consume_X=not spec.get("search"),
+                                      **core._evaluation_options(spec, order))
             record = core._record(spec, model_schema, model_name, "sql", task, result, classes, features, n_rows,
                                   stats)
             record["preprocessing"] = preprocessing.describe(result.estimator, features, settings)

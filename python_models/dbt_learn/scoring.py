@@ -127,10 +127,11 @@ def preprocessed(estimator, X, task, with_probabilities):
     return (estimator[done:] if done else estimator), X
 
 
-def _imputed(step, X):
+def _imputed(step, X, copy=True):
     """``(1, what step.transform(X) returns)`` for a fitted SimpleImputer of NaN on a float64 matrix that has no NaN
     (nor infinity, which the imputer refuses): X itself, then a zero column per missing-value indicator. scikit-learn
-    validates and copies the whole batch for that (0.2-0.3 s at 1M x 10; the check here reads it once).
+    validates and copies the whole batch for that (0.2-0.3 s at 1M x 10; the check here reads it once). With
+    ``copy=False`` and no indicator column, X itself (the caller's own matrix, to be overwritten by the next steps).
     ``(0, X)`` for anything else: the step then runs as usual."""
     from sklearn.impute import SimpleImputer
 
@@ -140,8 +141,9 @@ def _imputed(step, X):
             or (not step.keep_empty_features and np.isnan(step.statistics_).any()) or not np.isfinite(X).all():
         return 0, X
     indicator = step.indicator_ if step.add_indicator else None
-    if indicator is None:
-        return 1, X.copy()
+    if indicator is None or (not copy and isinstance(indicator.features_, np.ndarray) and not len(indicator.features_)
+                             and indicator.sparse is not True):
+        return 1, X.copy() if copy else X
     if not isinstance(indicator.features_, np.ndarray) or indicator.sparse is True:
         return 0, X
     return 1, np.hstack([X, np.zeros((X.shape[0], len(indicator.features_)))])

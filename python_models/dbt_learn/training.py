@@ -28,11 +28,16 @@ class Fit:
     evaluation: dict = field(default_factory=dict)
     holdout_index: object = None  # positions of the holdout rows in X, when there is a holdout
     evaluated: object = None  # the estimator fitted without the holdout rows (the final one when there is none)
+    importance_rows: object = None  # (X rows, y rows) taken for the importances before a fit consumed X
 
 
 def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_state=None, refit=True,
-                     split="auto", order=None, cv_folds=0, class_names=None, threshold=None):
-    """Fit on the fit rows, score the holdout, cross-validate if asked, then (by default) refit on every row."""
+                     split="auto", order=None, cv_folds=0, class_names=None, threshold=None, consume_X=False):
+    """Fit on the fit rows, score the holdout, cross-validate if asked, then (by default) refit on every row.
+
+    ``consume_X``: the caller never reads X again (a decoded training batch), so the final fit may impute, scale and
+    center it in place (preprocessing.fit) instead of copying it, one matrix less at the fit's peak; the rows the
+    prediction baseline and the importances need are taken first (``Fit.importance_rows``)."""
     from sklearn.base import clone
 
     n_rows = len(X)
@@ -40,8 +45,14 @@ def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_s
                                    split=split, order=order, class_names=class_names)
     y_part = (lambda index: None) if y is None else (lambda index: np.asarray(y)[index])
     evaluated = clone(estimator)
+    consume = bool(consume_X and not cv_folds and isinstance(X, np.ndarray))
+    kept = None
+    if consume:
+        rows = importance_rows(n_rows, holdout, random_state)
+        kept = (take(X, rows), None if y is None else np.asarray(y)[rows])
+        baseline_rows = None if holdout is not None else take(X, _baseline_sample(n_rows))
     if holdout is None:  # every row, in order: fit on X itself rather than on a copy of it
-        fit_seconds = _timed_fit(model, evaluated, X, y)
+        fit_seconds = _timed_fit(model, evaluated, X, y, private_input=consume)
     else:
         fit_X = take(X, fit_rows)  # a copy of the rows: the imputer may fill it in place (preprocessing.fit)
         private = isinstance(fit_X, np.ndarray) and not np.may_share_memory(fit_X, X)
@@ -59,10 +70,31 @@ def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_s
     final = evaluated
     if refit and holdout is not None:
         final = clone(estimator)
-        fit_seconds = _timed_fit(model, final, X, y)
-    evaluation["prediction_stats"] = _prediction_baseline(task, evaluated, final, X, holdout, outputs, class_names,
-                                                          threshold)
-    return Fit(final, metrics, fit_seconds, evaluation["holdout_rows"], evaluation, holdout, evaluated)
+        fit_seconds = _timed_fit(model, final, X, y, private_input=consume)
+    if consume and holdout is None:
+        evaluation["prediction_stats"] = training_prediction_stats(task, final, baseline_rows, class_names, threshold,
+                                                                   sampled=True)
+    else:
+        evaluation["prediction_stats"] = _prediction_baseline(task, evaluated, final, X, holdout, outputs,
+                                                              class_names, threshold)
+    return Fit(final, metrics, fit_seconds, evaluation["holdout_rows"], evaluation, holdout, evaluated, kept)
+
+
+IMPORTANCE_ROWS = 10_000  # explanations.global_importances: permutation importance on at most this many rows
+
+
+def importance_rows(n_rows, holdout, random_state):
+    """The rows the served version's importances are computed on: the holdout (else every row), a seeded sample of
+    at most IMPORTANCE_ROWS of them."""
+    rows = holdout if holdout is not None else np.arange(n_rows)
+    if len(rows) > IMPORTANCE_ROWS:
+        drawn = np.random.default_rng(random_state).choice(len(rows), IMPORTANCE_ROWS, replace=False)
+        rows = rows[np.sort(drawn)]
+    return rows
+
+
+def _baseline_sample(n_rows):
+    return np.arange(0, n_rows, max(1, -(-n_rows // _HISTOGRAM_SAMPLE)))
 
 
 def _prediction_baseline(task, evaluated, final, X, holdout, holdout_outputs, class_names, threshold=None):
@@ -73,15 +105,17 @@ def _prediction_baseline(task, evaluated, final, X, holdout, holdout_outputs, cl
                             _labels(evaluated, class_names), _labels(final, class_names), "holdout")
 
 
-def training_prediction_stats(task, estimator, X, class_names=None, threshold=None):
+def training_prediction_stats(task, estimator, X, class_names=None, threshold=None, sampled=False):
     """prediction_stats of a served estimator's predictions on (a sample of at most 100,000 of) its own training
-    rows: in-sample, so flattering; for versions without a holdout, or fitted by a Python model's own code."""
+    rows: in-sample, so flattering; for versions without a holdout, or fitted by a Python model's own code.
+    ``sampled``: X is that sample already (taken before a fit that consumed the rows)."""
     if X is None or not len(X):
         return {}
-    sample = np.arange(0, len(X), max(1, -(-len(X) // _HISTOGRAM_SAMPLE)))
-    outputs = model_outputs(task, estimator, take(X, sample), threshold)
-    if not outputs and len(getattr(estimator, "labels_", ())) == len(X):  # a clusterer without predict
-        outputs = {"predicted": np.asarray(estimator.labels_)[sample]}
+    sample = np.arange(len(X)) if sampled else _baseline_sample(len(X))
+    outputs = model_outputs(task, estimator, X if sampled else take(X, sample), threshold)
+    labels_ = getattr(estimator, "labels_", ())
+    if not outputs and len(labels_) and (sampled or len(labels_) == len(X)):  # a clusterer without predict
+        outputs = {"predicted": np.asarray(labels_)[_baseline_sample(len(labels_)) if sampled else sample]}
     labels = _labels(estimator, class_names)
     return prediction_stats(task, outputs, getattr(estimator, "classes_", None), labels, labels, "training rows")
 
