@@ -22,14 +22,12 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
 class ScoringBackendMemory(TrainingBackendMemory):
-    """The backend that runs ``dbt_learn.score_relation`` (or, scoring in parallel, the leader that runs
-    ``dbt_learn.score_rows``) for a model of ``schema`` (see TrainingBackendMemory)."""
+    """The backend that runs ``dbt_learn.score_relation`` for a model of ``schema`` (see TrainingBackendMemory)."""
 
     def _find(self, conn):
         row = conn.execute(
-            "select pid from pg_stat_activity where pid <> pg_backend_pid() and backend_type = 'client backend' "
-            "and (query like %s or query like %s) and query like %s",
-            ["%dbt_learn.score_relation(%", "%dbt_learn.score_rows(%", f"%'{self.schema}'%"]).fetchone()
+            "select pid from pg_stat_activity where pid <> pg_backend_pid() and query like %s and query like %s",
+            ["%dbt_learn.score_relation(%", f"%'{self.schema}'%"]).fetchone()
         return row[0] if row else None
 
 
@@ -50,15 +48,13 @@ def _train(dataset, kind):
                             "params": params, "kind": kind})
 
 
-def score(dataset, chunk_mb, threads=None, parallel_min_mb=None):
+def score(dataset, chunk_mb, threads=None):
     """One `dbt run` of bench_scores over ``dataset`` with the given chunk setting (and thread budget): node seconds
     and memory growth."""
     variables = {"schema": data.SCHEMA, "table": dataset.table, "algorithm": "linear_regression", "params": {},
                  "kind": "linear", "dbt_learn_score_chunk_mb": chunk_mb}
     if threads:
         variables["dbt_learn_threads_per_model"] = threads
-    if parallel_min_mb is not None:
-        variables["dbt_learn_parallel_scoring_min_mb"] = parallel_min_mb
     with ScoringBackendMemory(SCHEMA) as memory:
         seconds = _dbt(("bench_scores",), variables)["bench_scores"]
     return {"rows": dataset.rows, "chunk_mb": chunk_mb, "seconds": seconds, "growth": memory.growth,
@@ -131,14 +127,12 @@ def main(argv=None):
     speedup_rows = int(args.speedup_rows) if args.speedup_rows else datasets[-1].rows
     big = next(d for d in datasets if d.rows == speedup_rows)
     lines += ["", f"## Both cores: one scoring model over {big.rows:,} rows, one thread vs two", "",
-              "With two threads per model ml_score splits the table into block ranges that Postgres' Parallel Append "
-              "scores in parallel workers and the leader; with one, the backend streams it chunk by chunk "
-              "(dbt_learn_threads_per_model 1 vs 2, chunk setting 64 MB; memory is the leader's).", "",
+              "With two threads a worker predicts chunk k while the backend reads chunk k+1; with one, each chunk is "
+              "read, then predicted (dbt_learn_threads_per_model 1 vs 2, chunk setting 64 MB).", "",
               "| estimator | 1 thread | 2 threads | speed-up |", "|---|---|---|---|"]
     for kind in ("linear", "hist_gradient_boosting"):
         _train(train_on, kind)
-        # The quick mode's small tables count as large, so the parallel path runs there too.
-        one, two = score(big, 64, threads=1), score(big, 64, threads=2, parallel_min_mb=0 if args.quick else None)
+        one, two = score(big, 64, threads=1), score(big, 64, threads=2)
         runs.append({"speedup": kind, "one": one, "two": two})
         lines.append(f"| {kind} | {one['seconds']:.1f} s | {two['seconds']:.1f} s | "
                      f"{one['seconds'] / two['seconds']:.2f}× |")

@@ -10,7 +10,6 @@
       'dbt_learn_score_chunk_mb': 64,
       'dbt_learn_training_batch_mb': 1024,
       'dbt_learn_training_chunk_mb': 64,
-      'dbt_learn_parallel_scoring_min_mb': 256,
   } -%}
   {%- if key not in defaults -%}
     {{ exceptions.raise_compiler_error("dbt_learn: unknown package setting '" ~ key ~ "'") }}

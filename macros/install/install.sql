@@ -40,7 +40,6 @@
   {% do run_query(dbt_learn.recommend_functions_ddl()) %}
   {% do run_query(dbt_learn.search_functions_ddl()) %}
   {% do run_query(dbt_learn.streaming_functions_ddl()) %}
-  {% do run_query(dbt_learn.parallel_scoring_ddl()) %}
   {% do run_query(dbt_learn.training_functions_ddl()) %}
 
   {#- Load the runtime now, in this session, so a wrong venv fails the install rather than the first dbt run. -#}
@@ -59,7 +58,6 @@
   {% do run_query(dbt_learn.recommend_grants_ddl(role_sql)) %}
   {% do run_query(dbt_learn.search_grants_ddl(role_sql)) %}
   {% do run_query(dbt_learn.streaming_grants_ddl(role_sql)) %}
-  {% do run_query(dbt_learn.parallel_scoring_grants_ddl(role_sql)) %}
   {% do run_query(dbt_learn.training_grants_ddl(role_sql)) %}
   {% do adapter.commit() %}
   {{ log("dbt_learn.install: runtime " ~ info.runtime_version ~ " (scikit-learn "

@@ -4,8 +4,7 @@
     zero-terminated, ids as binary array elements), so Python only joins bytes. dbt_learn.read_scores returns one row
     of arrays per chunk (ids beside predictions, in the same order) and unnest zips them back into rows: no row
     numbers, no sort, no join. `relation` may be a subquery (a prediction log's unscored rows); with no rows the model
-    is not loaded. `scored_at` is the run's as-of moment. A large table scored with two or more threads per model is
-    read by several processes instead (parallel_scoring_sql). -#}
+    is not loaded. `scored_at` is the run's as-of moment. -#}
 {% macro scoring_sql(model, relation, ids, trained, explain=none) -%}
   {%- set categorical = trained.features | selectattr('kind', 'equalto', 'categorical') | list -%}
   {%- set options = {'threads_per_model': dbt_learn.get_config('dbt_learn_threads_per_model'),
@@ -72,7 +71,6 @@
     {%- endfor -%}
     {%- set chunk_query = 'select ' ~ aggregated | join(', ') ~ ' from ' ~ relation ~ ' as r where r.ctid >= $1 and r.ctid < $2' -%}
   {%- endif -%}
-  {%- set parallel = dbt_learn.parallel_scoring_sql(model, relation, ids, id_types, trained, options) -%}
   {%- set type_oids = [] -%}
   {%- set widths = [] -%}
   {%- for t in id_types -%}
@@ -90,9 +88,6 @@
         {%- endif %}
         {{ trained.version | int }} as model_version,
         {{ dbt_learn.as_of_sql() }} as scored_at
-    {%- if parallel %}
-    from {{ parallel }} as batch
-    {%- else %}
     from dbt_learn.read_scores(dbt_learn.score_relation(
         {{ dbt_learn.sql_string_literal(model.schema) }}, {{ dbt_learn.sql_string_literal(model.identifier) }},
         {{ trained.version | int }}, {{ dbt_learn.sql_string_literal(query) }},
@@ -103,7 +98,6 @@
     )) as batch(n_rows bigint, prediction double precision[], class_index integer[], probabilities double precision[],
                 contribution_feature integer[], contribution double precision[]
                 {%- for column in id_columns %}, {{ column }}{% endfor %})
-    {%- endif %}
     cross join lateral unnest({{ zipped | join(', ') }}) with ordinality as scored({{ names | join(', ') }}, __dbt_learn_row)
 ) as __dbt_learn_scores
 {%- endmacro %}
