@@ -35,7 +35,7 @@ ifneq ($(and $(wildcard macros/install/install.sql),$(BOOTSTRAP_PROJECT)),)
 BOOTSTRAP_STAMP := $(STAMPS)/bootstrap
 endif
 
-.PHONY: help setup system cluster deps bootstrap demo monitor-plot test bench bench-core bench-preprocessing psql stop clean
+.PHONY: help setup system cluster deps bootstrap demo monitor-plot test lint bench bench-core bench-preprocessing psql stop clean
 
 help: ## show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-7s %s\n", $$1, $$2}'
@@ -88,6 +88,11 @@ monitor-plot: ## plot the demo's trailing performance and drift per window (afte
 
 test: setup ## set up, then run pytest (PYTEST_ARGS='tests/unit -x' to narrow)
 	@bash scripts/run-tests.sh $(PYTEST_ARGS)
+
+lint: system $(VENV)/.dbt_learn.stamp ## ruff over the Python, shellcheck over the scripts (CI runs it next to the tests)
+	@$(VENV)/bin/ruff check python_models tests benchmarks scripts
+	@shellcheck -x --source-path=SCRIPTDIR scripts/*.sh .ci/run
+	@echo "dbt_learn lint: clean"
 
 bench: setup ## set up, then benchmark dbt_learn against pandas, psycopg COPY and the floor (BENCH_ARGS='--quick')
 	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks $(BENCH_ARGS)

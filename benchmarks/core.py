@@ -174,7 +174,8 @@ def markdown(results):
                   f"{_mib(m['matrix'])} |" for m in results["memory"]]
     if results["online"]:
         lines += ["", "## Row-level predict() vs the microservice", "",
-                  "| data | estimator | clients | pipeline | p50 ms | p99 ms | rows/s |", "|---|---|---|---|---|---|---|"]
+                  "| data | estimator | clients | pipeline | p50 ms | p99 ms | rows/s |",
+                  "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['dataset']} | {r['estimator']} | {r['clients']} | {r['pipeline']} | {r['p50_ms']:.2f} | "
                   f"{r['p99_ms']:.2f} | {r['throughput']:.0f} |" for r in results["online"]]
     return "\n".join(lines) + "\n"

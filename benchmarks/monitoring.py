@@ -86,8 +86,9 @@ def markdown(figures):
     first = figures[0]
     lines = [
         "# Monitoring benchmark", "",
-        f"A prediction log of {first['log_rows']:,} rows (lead-conversion: {first['days']} days of leads, 1 % duplicate events, "
-        f"conversions 0-36 h late), then {first['new_rows']:,} new rows (the leads that arrive next). Models: incremental labels "
+        f"A prediction log of {first['log_rows']:,} rows (lead-conversion: {first['days']} days of leads, "
+        f"1 % duplicate events, conversions 0-36 h late), then {first['new_rows']:,} new rows (the leads that arrive "
+        f"next). Models: incremental labels "
         "(maturity 2 days, recompute 3 days), incremental hourly buckets by source, incremental trailing windows "
         f"(3 hours, 1 day, 7 days). dbt node times, median of {len(figures)} run(s), 2 cores.", "",
         "| run | seconds | per model |", "|---|---|---|",

@@ -71,7 +71,8 @@ def read_binary(conn, dataset):
             payload = b"".join(bytes(chunk) for chunk in copy)
     fields = [("n", ">i2"), ("l0", ">i4"), ("id", ">i4")]
     fields += [item for i in range(dataset.features + 1) for item in ((f"l{i + 1}", ">i4"), (f"v{i}", ">f8"))]
-    fields += [item for name in dataset.categorical_names for item in ((f"l_{name}", ">i4"), (name, f"S{widths[name]}"))]
+    fields += [item for name in dataset.categorical_names
+               for item in ((f"l_{name}", ">i4"), (name, f"S{widths[name]}"))]
     rows = np.frombuffer(payload, dtype=np.dtype(fields), count=dataset.rows, offset=len(_HEADER))
     X = np.column_stack([rows[f"v{i}"] for i in range(dataset.features)]).astype(np.float64)
     if dataset.categorical:

@@ -38,6 +38,7 @@ check_access() {
   is_root || return 0
   local d="$LOCAL_DIR" dirs=() bad
   while :; do dirs=("$d" "${dirs[@]}"); [ "$d" = / ] && break; d="$(dirname "$d")"; done
+  # shellcheck disable=SC2016 # the inner script expands its own "$d"
   bad="$(as_pg sh -c 'for d do [ -x "$d" ] || { echo "$d"; exit 0; }; done' sh "${dirs[@]}")"
   [ -z "$bad" ] || die "OS user '$PG_USER' (who runs the cluster) cannot enter $bad.
   Fix: chmod o+x '$bad'   (or clone the repo under a directory others can traverse)"

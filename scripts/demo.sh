@@ -26,9 +26,10 @@ echo "dbt_learn demo: replaying ten days of screenings (a recalibrated scanner f
 
 schema="${DBT_LEARN_SCHEMA:-dbt_learn_dev}"
 export PGPASSWORD="$DBT_LEARN_PASSWORD"
+# The DBT_LEARN_* variables come from .dbt_learn_local/env, loaded by scripts/with-env.sh.
 psql_demo() {
-  psql -X -q -h "$DBT_LEARN_HOST" -p "$DBT_LEARN_PORT" -U "$DBT_LEARN_USER" -d "$DBT_LEARN_DATABASE" \
-       -v ON_ERROR_STOP=1 -v schema="$schema" "$@"
+  psql -X -q -h "${DBT_LEARN_HOST:?}" -p "$DBT_LEARN_PORT" -U "$DBT_LEARN_USER" -d "$DBT_LEARN_DATABASE" \
+       -v ON_ERROR_STOP=1 -v schema="$schema"
 }
 echo
 echo "dbt_learn demo: trained versions (registry table dbt_learn.model_versions, newest first):"

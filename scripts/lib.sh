@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the paths below are used by the scripts that source this file
 # Shared by the setup scripts (sourced, not run): the repo's local paths, logging, and how to run Postgres
 # commands as the OS user that owns the private cluster.
 set -euo pipefail

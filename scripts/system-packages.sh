@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks (and, as root, installs) the Debian packages the private cluster needs: the Postgres server, PL/Python
-# for that major, venv support for /usr/bin/python3, and pgbouncer (the session pool of scripts/pgbouncer.sh, which
-# make demo uses). Cheap file checks, so it runs on every `make setup`.
+# for that major, venv support for /usr/bin/python3, pgbouncer (the session pool of scripts/pgbouncer.sh, which
+# make demo uses) and shellcheck (make lint). Cheap file checks, so it runs on every `make setup`.
 . "$(dirname "$0")/lib.sh"
 
 missing_packages() {
@@ -11,6 +11,7 @@ missing_packages() {
   # Debian splits ensurepip out of python3; without it `python3 -m venv` cannot make the server venv.
   { [ -x "$SERVER_PYTHON" ] && "$SERVER_PYTHON" -c 'import ensurepip' 2>/dev/null; } || pkgs+=(python3-venv)
   command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || pkgs+=(pgbouncer)
+  command -v shellcheck >/dev/null || pkgs+=(shellcheck)
   echo "${pkgs[*]}"
 }
 

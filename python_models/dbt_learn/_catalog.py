@@ -135,7 +135,7 @@ def main():  # python -m dbt_learn._catalog: the counts per task and package tha
     for task, by_package in sorted(counts(rows).items()):
         print(f"| {task} | " + " | ".join(str(by_package.get(p, 0)) for p in packages)
               + f" | {sum(by_package.values())} |")
-    print(f"| all | " + " | ".join(str(sum(r["package"] == p for r in rows)) for p in packages) + f" | {len(rows)} |")
+    print("| all | " + " | ".join(str(sum(r["package"] == p for r in rows)) for p in packages) + f" | {len(rows)} |")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ touches the database, so it is tested without one.
 
 import numpy as np
 
-from .errors import ScoringError, TrainingDataError
+from .errors import TrainingDataError
 
 
 def decode_float_matrix(blob, n_rows, n_cols, *, model, error=TrainingDataError):

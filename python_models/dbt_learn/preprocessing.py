@@ -2,7 +2,8 @@
 estimator's family, persisted with the estimator as one Pipeline, so scoring applies exactly the training transform.
 
 Rules (README "Preprocessing"):
-- numeric columns: NULLs imputed (mean; SimpleImputer's median cost 4.8 s at 1M x 10) with a missing-value indicator for the columns that had NULLs in training,
+- numeric columns: NULLs imputed (mean; SimpleImputer's median cost 4.8 s at 1M x 10) with a missing-value indicator
+  for the columns that had NULLs in training,
   unless the estimator accepts NaN itself (tree ensembles, HistGradientBoosting, XGBoost, LightGBM); standardised
   for the families that depend on scale (linear models, SVMs, neighbours, neural networks, clustering, ...);
 - datetime columns: split into parts (year, month, day, day of week, day of year, hour, and days since 1970 for

@@ -64,7 +64,8 @@ class DbtProject:
 
         os.environ["DBT_LEARN_SCHEMA"] = self.schema
         runner = dbtRunner(callbacks=[collect])
-        result = runner.invoke([*args, "--project-dir", str(self.root), "--profiles-dir", os.environ["DBT_PROFILES_DIR"],
+        result = runner.invoke([*args, "--project-dir", str(self.root),
+                                "--profiles-dir", os.environ["DBT_PROFILES_DIR"],
                                 "--target-path", str(self.root / "target"), "--log-path", str(self.root / "logs")])
         results = list(getattr(result.result, "results", None) or [])
         if result.exception is not None:

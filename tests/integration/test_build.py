@@ -102,7 +102,8 @@ def test_docs_lineage_runs_from_training_rows_to_model_to_scores_to_tests(projec
     # quality tests hang off the trained model and its scores
     quality = manifest["child_map"][node + "quality_classifier"]
     assert node + "quality_classifier_scores" in quality
-    assert any(c.startswith("test.dbt_learn_integration_tests.quality_classifier_accuracy_at_least_0_8") for c in quality)
+    expected = "test.dbt_learn_integration_tests.quality_classifier_accuracy_at_least_0_8"
+    assert any(c.startswith(expected) for c in quality)
     assert parents[node + "quality_classifier"] == ["seed.dbt_learn_integration_tests.labels_training"]
 
 

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from .conftest import query
 
 MODELS = "path:models/monitoring/labels"
 T1 = datetime(2024, 3, 2, 12, tzinfo=timezone.utc)   # lead 5 matures at this instant; leads 4 and 13 are pending

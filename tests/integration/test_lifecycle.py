@@ -178,8 +178,9 @@ select id, a, b, case when id = 1 then 'rare' else label end as label from {{ re
 def test_time_split_and_cross_validation_are_recorded(lifecycle, dbt_conn, project):
     lifecycle.write(split="time", split_column="id", cv_folds=3, holdout_size=0.2)
     assert lifecycle.run().success
-    evaluation, metrics, features = query(dbt_conn, """select evaluation, metrics, features from dbt_learn.model_versions
-                                                       where model_schema = %s and model_name = %s""",
+    evaluation, metrics, features = query(dbt_conn, """
+        select evaluation, metrics, features from dbt_learn.model_versions
+        where model_schema = %s and model_name = %s""",
                                           [project.schema, lifecycle.model])[0]
     assert evaluation["split"] == "time" and evaluation["holdout_rows"] == 6 and evaluation["cv_folds"] == 3
     assert set(evaluation["cv"]) == {"r2", "rmse"} and evaluation["cv"]["r2"]["folds"] == 3

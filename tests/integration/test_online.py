@@ -181,8 +181,10 @@ def test_a_deploy_or_rollback_is_seen_on_the_next_call_of_the_same_session(proje
     expected = {version: _estimator(admin_conn, schema, "online_versions", version) for version in (1, 2)}
 
     def scores():
-        proba, label = query(dbt_conn, """select dbt_learn.predict_proba(%(s)s, 'online_versions', %(a)s, %(b)s, %(c)s),
-            dbt_learn.predict_class(%(s)s, 'online_versions', jsonb_build_object('a', %(a)s, 'b', %(b)s, 'c', %(c)s))""",
+        proba, label = query(dbt_conn, """
+            select dbt_learn.predict_proba(%(s)s, 'online_versions', %(a)s, %(b)s, %(c)s),
+                   dbt_learn.predict_class(%(s)s, 'online_versions',
+                                           jsonb_build_object('a', %(a)s, 'b', %(b)s, 'c', %(c)s))""",
                              {"s": schema, "a": row[0], "b": row[1], "c": row[2]})[0]
         matches = [v for v, (estimator, classes) in expected.items()
                    if np.allclose(proba, estimator.predict_proba([row])[0], rtol=0, atol=1e-12)

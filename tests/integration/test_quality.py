@@ -159,7 +159,8 @@ def test_a_worse_retrained_version_fails_no_regression_showing_both_versions(reg
     schema = regressing.schema
     first = latest_version(dbt_conn, schema, "regressing_model")
     # Only x1 of y = 1 + 2*x1 - 3*x2: the config changed, so the next run trains (and deploys) a worse version.
-    regressing.write(REGRESSING_MODEL_PATH, REGRESSING_MODEL.replace("'id_columns'", "'features': ['x1'], 'id_columns'"))
+    regressing.write(REGRESSING_MODEL_PATH,
+                     REGRESSING_MODEL.replace("'id_columns'", "'features': ['x1'], 'id_columns'"))
     trained = regressing.dbt("run", "-s", "regressing_model")
     assert trained.success, trained.output
     assert latest_version(dbt_conn, schema, "regressing_model") == first + 1

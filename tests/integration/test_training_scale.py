@@ -182,7 +182,8 @@ def model(dbt, session):
 
 
 def test_a_python_model_with_a_sample_is_told_to_sample_in_its_code(project, dbt_conn, tables):
-    result = project.dbt_with({"models/scale/scale_python_sample.py": PYTHON_MODEL, "models/scale/sources.yml": SOURCES},
+    result = project.dbt_with({"models/scale/scale_python_sample.py": PYTHON_MODEL,
+                               "models/scale/sources.yml": SOURCES},
                               "run", "-s", "scale_python_sample")
     assert not result.success
     assert "meta.sample applies to SQL ml_train models" in result.message("scale_python_sample")

@@ -50,7 +50,8 @@ def test_a_batch_of_the_wrong_size_is_refused():
 
 
 def test_feature_frame_puts_numeric_and_categorical_columns_back_in_training_order():
-    features = [{"name": "a", "kind": "numeric"}, {"name": "c", "kind": "categorical"}, {"name": "b", "kind": "numeric"}]
+    features = [{"name": "a", "kind": "numeric"}, {"name": "c", "kind": "categorical"},
+                {"name": "b", "kind": "numeric"}]
     frame = feature_frame(features, np.array([[1.0, 2.0]]), [np.array(["x"], dtype=object)])
     assert list(frame.columns) == ["a", "c", "b"]
     assert frame.iloc[0].tolist() == [1.0, "x", 2.0]
