@@ -68,8 +68,7 @@ def train(plpy, model_schema, model_name, spec, query):
     sampled = read_.sample(plpy, model_name, spec, query, survey.classes,
                            options_.sample_threshold(survey.n_rows, holdout_size), options_.PREPROCESSING_ROWS, seed)
     if sampled is None:
-        raise TrainingDataError(f"model '{model_name}': every row of the training view fell in the holdout; lower "
-                                f"meta.holdout_size.")
+        raise _all_in_holdout(model_name)
     staged.stats, sample_X = _sample_stats(model_name, features, settings, frame, *sampled)
     final = preprocessing.final_estimator(model)
     prepare = model[:-1] if preprocessing.is_pipeline(model) else None  # the same step objects: fitted in place
@@ -105,8 +104,7 @@ def train(plpy, model_schema, model_name, spec, query):
             plpy.notice(f"dbt_learn: model '{model_name}' partial_fit epoch {epoch}/{epochs}: {epoch_rows:,} rows, "
                         f"{chunks_done:,} chunks so far, {time.perf_counter() - started:.1f} s")
     if not rows_fit:
-        raise TrainingDataError(f"model '{model_name}': every row of the training view fell in the holdout; lower "
-                                f"meta.holdout_size.")
+        raise _all_in_holdout(model_name)
     staged.fit_seconds = time.perf_counter() - started
     staged.estimator, staged.settings = model, settings
     staged.holdout = holdout.decoded(features, frame) if holdout is not None else None
@@ -116,6 +114,11 @@ def train(plpy, model_schema, model_name, spec, query):
                       "preprocessing_sample_rows": len(sampled[0]),
                       "training_stats_from": "the preprocessing sample"}
     return staged
+
+
+def _all_in_holdout(model_name):
+    return TrainingDataError(f"model '{model_name}': every row of the training view fell in the holdout; lower "
+                             f"meta.holdout_size.")
 
 
 def _will_skip(plpy, spec, model_schema, model_name, fingerprint):
@@ -161,18 +164,14 @@ def _as_input(features, X, texts, frame):
 
 
 def _partial_fit(model_name, estimator, X, y, kwargs):
-    try:
+    from .training import fit_errors
+
+    with fit_errors(model_name, type(estimator).__name__, "partial_fit",
+                    "; fill them in the training view (coalesce) or keep the default preprocessing."):
         if y is None:
             estimator.partial_fit(X)
         else:
             estimator.partial_fit(X, y, **kwargs)
-    except ValueError as exc:
-        name = type(estimator).__name__
-        if "NaN" in str(exc):
-            raise TrainingDataError(
-                f"model '{model_name}': {name} does not accept missing values and a feature column has NULLs; "
-                f"fill them in the training view (coalesce) or keep the default preprocessing. ({exc})") from None
-        raise TrainingDataError(f"model '{model_name}': {name}.partial_fit failed: {exc}") from None
 
 
 class _Holdout:

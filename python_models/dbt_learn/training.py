@@ -2,6 +2,7 @@
 statistics recorded with each version as the drift baseline: per feature (training_stats) and per output column of
 its predictions (evaluation['prediction_stats'])."""
 
+import contextlib
 import re
 import time
 import warnings
@@ -131,18 +132,24 @@ def _labels(estimator, class_names):
 def _timed_fit(model, estimator, X, y, private_input=False):
     name = type(estimator[-1] if hasattr(estimator, "steps") else estimator).__name__
     started = time.perf_counter()
-    try:
+    with fit_errors(model, name, "fit", ". Fill them in the training view (coalesce), drop those rows, or use an "
+                    "estimator that handles missing values such as hist_gradient_boosting_classifier/_regressor."):
         preprocessing.fit(estimator, X, y, private_input)
+    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def fit_errors(model, name, method, missing_advice):
+    """scikit-learn's ValueError from ``name.method`` as a TrainingDataError naming the model: NaN in the input means
+    NULL features (``missing_advice`` says what to do), anything else is the estimator's own message."""
+    try:
+        yield
     except ValueError as exc:
         message = str(exc)
         if "NaN" in message:
-            raise TrainingDataError(
-                f"model '{model}': {name} does not accept missing values and a feature column "
-                f"has NULLs. Fill them in the training view (coalesce), drop those rows, or use an estimator that "
-                f"handles missing values such as hist_gradient_boosting_classifier/_regressor. ({message})"
-            ) from None
-        raise TrainingDataError(f"model '{model}': {name}.fit failed: {message}") from None
-    return time.perf_counter() - started
+            raise TrainingDataError(f"model '{model}': {name} does not accept missing values and a feature column has "
+                                    f"NULLs{missing_advice} ({message})") from None
+        raise TrainingDataError(f"model '{model}': {name}.{method} failed: {message}") from None
 
 
 _QUANTILES = np.linspace(0, 1, 11)
