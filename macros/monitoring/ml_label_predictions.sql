@@ -114,9 +114,8 @@ __dbt_learn_outcomes as (
 ),
 
 __dbt_learn_first_outcomes as (
-    select distinct on ({{ keys }}) {{ keys }}, outcome, outcome_at
-    from __dbt_learn_outcomes
-    order by {{ keys }}, outcome_at, outcome
+    -- the earliest outcome of each key (ties: the smallest value)
+    {{ dbt_utils.deduplicate('__dbt_learn_outcomes', keys, 'outcome_at, outcome') | indent(4) }}
 ),
 
 __dbt_learn_conflicts as (
