@@ -89,10 +89,16 @@ monitor-plot: ## plot the demo's trailing performance and drift per window (afte
 test: setup ## set up, then run pytest (PYTEST_ARGS='tests/unit -x' to narrow)
 	@bash scripts/run-tests.sh $(PYTEST_ARGS)
 
-lint: system $(VENV)/.dbt_learn.stamp ## ruff over the Python, shellcheck over the scripts (CI runs it next to the tests)
-	@$(VENV)/bin/ruff check python_models tests benchmarks scripts
+# sqlfluff's dbt templater compiles the models against the cluster, so lint sets up first; the package's own models
+# compile as the root project, whose dbt_packages/ only lint needs.
+lint: setup dbt_packages/.dbt_learn_deps.stamp ## ruff, shellcheck, sqlfluff over models and macros (sets up first; CI runs it before the tests)
+	@$(VENV)/bin/ruff check python_models tests benchmarks scripts lint
 	@shellcheck -x --source-path=SCRIPTDIR scripts/*.sh .ci/run
+	@bash scripts/lint-sql.sh
 	@echo "dbt_learn lint: clean"
+
+dbt_packages/.dbt_learn_deps.stamp: packages.yml | $(VENV)/.dbt_learn.stamp cluster
+	@bash scripts/dbt-deps.sh .
 
 bench: setup ## set up, then benchmark dbt_learn against pandas, psycopg COPY and the floor (BENCH_ARGS='--quick')
 	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks $(BENCH_ARGS)

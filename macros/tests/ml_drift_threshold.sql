@@ -49,6 +49,6 @@ select
 from drift
 where {{ metric }} > {{ max_value }}
 {%- if last_only %}
-  and bucket_start = (select max(bucket_start) from drift)
+  and bucket_start = (select max(latest.bucket_start) from drift as latest)
 {%- endif %}
 {% endmacro %}

@@ -1,5 +1,6 @@
 {#- labels_expected at the first snapshot after this run's as_of: what is not known yet. For the negative test. -#}
-select region, lead_id, decided_at, model_version, prediction, probability_true, probability_false,
-       prediction_events, outcome, outcome_at, label, label_status, is_matured, has_conflicting_outcomes
+select
+    region, lead_id, decided_at, model_version, prediction, probability_true, probability_false,
+    prediction_events, outcome, outcome_at, label, label_status, is_matured, has_conflicting_outcomes
 from {{ ref('labels_expected') }}
 where as_of = (select min(as_of) from {{ ref('labels_expected') }} where as_of > {{ dbt_learn.as_of_sql() }})

@@ -11,7 +11,7 @@ select
     probability_false,
     case when {{ young }} then null else label end as label,
     case when {{ young }} then 'pending' else label_status end as label_status,
-    not ({{ young }}) as is_matured,
+    not {{ young }} as is_matured,
     segment
 from {{ ref('perf_labelled') }}
 where decided_at <= {{ dbt_learn.as_of_sql() }}
