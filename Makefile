@@ -30,12 +30,12 @@ DEPS_STAMPS  := $(addsuffix /dbt_packages/.dbt_learn_deps.stamp,$(DBT_PROJECTS))
 
 # The install macro runs from integration_tests (demo until integration_tests exists), once the macro exists.
 BOOTSTRAP_PROJECT := $(firstword $(filter integration_tests,$(DBT_PROJECTS)) $(DBT_PROJECTS))
-INSTALL_MACROS    := $(wildcard macros/install/*.sql)
+INSTALL_MACROS    := $(wildcard macros/install/*.sql macros/registry/*.sql)
 ifneq ($(and $(wildcard macros/install/install.sql),$(BOOTSTRAP_PROJECT)),)
 BOOTSTRAP_STAMP := $(STAMPS)/bootstrap
 endif
 
-.PHONY: help setup system cluster deps bootstrap demo monitor-plot test lint bench bench-core bench-preprocessing psql stop clean
+.PHONY: help setup system cluster deps bootstrap demo monitor-plot report test lint bench bench-core bench-preprocessing psql stop clean
 
 help: ## show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-7s %s\n", $$1, $$2}'
@@ -85,6 +85,10 @@ demo: setup ## set up, then build the demo project (scripts/demo.sh)
 monitor-plot: ## plot the demo's trailing performance and drift per window (after make demo) to demo/monitoring.png
 	@bash scripts/with-env.sh $(VENV)/bin/python scripts/monitoring_plot.py --model breast_cancer --min-value 0.85 \
 	  --out demo/monitoring.png
+
+report: ## write the model report (HTML + PNG per model and version, after make demo) to demo/target/dbt_learn_report
+	@bash scripts/with-env.sh $(VENV)/bin/python -m dbt_learn.report --manifest demo/target/manifest.json \
+	  --out demo/target/dbt_learn_report $(REPORT_ARGS)
 
 test: setup ## set up, then run pytest (PYTEST_ARGS='tests/unit -x' to narrow)
 	@bash scripts/run-tests.sh $(PYTEST_ARGS)

@@ -14,17 +14,13 @@ select
     v.algorithm,
     v.trained_at,
     v.metrics,
-    h.headline_metric,
-    case when jsonb_typeof(v.metrics -> h.headline_metric) = 'number'
-         then (v.metrics ->> h.headline_metric)::double precision end as headline_value
-from dbt_learn.deployments as d
-join dbt_learn.model_versions as v
+    h.metric as headline_metric,
+    case
+        when jsonb_typeof(v.metrics -> h.metric) = 'number'
+            then (v.metrics ->> h.metric)::double precision
+    end as headline_value
+from {{ source('dbt_learn', 'deployments') }} as d
+inner join {{ source('dbt_learn', 'model_versions') }} as v
     on v.model_schema = d.model_schema and v.model_name = d.model_name and v.version = d.version
-cross join lateral (
-    -- The one score each task is summarised by (the runtime's evaluation.HEADLINE).
-    select case v.task
-        when 'classification' then 'accuracy'
-        when 'regression' then 'r2'
-        when 'clustering' then 'silhouette'
-    end as headline_metric
-) as h
+left join {{ source('dbt_learn', 'metric_definitions') }} as h
+    on h.task = v.task and h.is_headline

@@ -9,7 +9,7 @@ with versions as (
         v.version,
         v.version = max(v.version) over (partition by v.model_schema, v.model_name) as is_latest,
         v.feature_importances as importances
-    from dbt_learn.model_versions as v
+    from {{ source('dbt_learn', 'model_versions') }} as v
 ),
 
 levels as (

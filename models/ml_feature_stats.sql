@@ -11,7 +11,7 @@ with features as (
         f.feature ->> 'type' as feature_type,
         f.feature ->> 'kind' as feature_kind,
         v.training_stats -> (f.feature ->> 'name') as stats
-    from dbt_learn.model_versions as v
+    from {{ source('dbt_learn', 'model_versions') }} as v
     cross join lateral jsonb_array_elements(v.features) with ordinality as f (feature, position)
 )
 

@@ -4,8 +4,7 @@ select
     v.model_name,
     v.version,
     v.version = max(v.version) over (partition by v.model_schema, v.model_name) as is_latest,
-    -- The serving version: the newest deployment, or the newest version of a model with no deployment recorded.
-    v.version = coalesce(d.version, max(v.version) over (partition by v.model_schema, v.model_name)) as is_deployed,
+    v.version = s.version as is_deployed,
     v.trained_at,
     v.trained_by,
     v.training_reason,
@@ -27,12 +26,13 @@ select
     v.evaluation,
     v.preprocessing,
     v.feature_importances,
+    v.diagnostics,
     v.data_fingerprint,
     v.library_versions,
     v.artifact_sha256,
     v.artifact_bytes,
     v.dbt_invocation_id,
     v.dbt_unique_id
-from dbt_learn.model_versions as v
-left join dbt_learn.deployed_versions as d
-    on d.model_schema = v.model_schema and d.model_name = v.model_name
+from {{ source('dbt_learn', 'model_versions') }} as v
+inner join {{ source('dbt_learn', 'serving_versions') }} as s
+    on s.model_schema = v.model_schema and s.model_name = v.model_name

@@ -6,7 +6,7 @@ with versions as (
         count(*) over (partition by v.model_schema, v.model_name) as version_count,
         min(v.trained_at) over (partition by v.model_schema, v.model_name) as first_trained_at,
         max(v.trained_at) over (partition by v.model_schema, v.model_name) as last_trained_at
-    from dbt_learn.model_versions as v
+    from {{ source('dbt_learn', 'model_versions') }} as v
 ),
 
 serving as (
@@ -15,19 +15,14 @@ serving as (
         d.deployed_at,
         d.deployed_by,
         d.strategy as deployment_strategy,
-        -- The one score each task is summarised by (the runtime's evaluation.HEADLINE).
-        case v.task
-            when 'classification' then 'accuracy'
-            when 'regression' then 'r2'
-            when 'clustering' then 'silhouette'
-            when 'anomaly_detection' then 'anomaly_rate'
-            when 'recommendation' then 'ndcg_at_k'
-        end as headline_metric
+        h.metric as headline_metric
     from versions as v
-    left join dbt_learn.deployed_versions as d
-        on d.model_schema = v.model_schema and d.model_name = v.model_name
-    -- A model with no deployment recorded is served by its newest version.
-    where v.version = coalesce(d.version, v.latest_version)
+    inner join {{ source('dbt_learn', 'serving_versions') }} as s
+        on s.model_schema = v.model_schema and s.model_name = v.model_name and s.version = v.version
+    left join {{ source('dbt_learn', 'deployed_versions') }} as d
+        on d.model_schema = v.model_schema and d.model_name = v.model_name and d.version = v.version
+    left join {{ source('dbt_learn', 'metric_definitions') }} as h
+        on h.task = v.task and h.is_headline
 )
 
 select
@@ -52,6 +47,8 @@ select
     holdout_rows,
     metrics,
     headline_metric,
-    case when jsonb_typeof(metrics -> headline_metric) = 'number'
-         then (metrics ->> headline_metric)::double precision end as headline_value
+    case
+        when jsonb_typeof(metrics -> headline_metric) = 'number'
+            then (metrics ->> headline_metric)::double precision
+    end as headline_value
 from serving

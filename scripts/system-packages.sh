@@ -12,6 +12,8 @@ missing_packages() {
   { [ -x "$SERVER_PYTHON" ] && "$SERVER_PYTHON" -c 'import ensurepip' 2>/dev/null; } || pkgs+=(python3-venv)
   command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || pkgs+=(pgbouncer)
   command -v shellcheck >/dev/null || pkgs+=(shellcheck)
+  # The model report's test renders its pages in a real headless browser.
+  command -v chromium >/dev/null || pkgs+=(chromium)
   echo "${pkgs[*]}"
 }
 

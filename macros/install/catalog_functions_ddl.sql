@@ -17,8 +17,7 @@ returns table (
     can_score boolean, needs_arguments boolean, summary text
 ) language plpython3u stable security definer set search_path = pg_catalog, pg_temp as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-from dbt_learn import _catalog, registry
-return _catalog.algorithms_rows(registry.allowed_packages(plpy))
+return runtime.algorithms(plpy)
 $dbt_learn$;
 {%- endmacro %}
 

@@ -1,5 +1,6 @@
 {#- The PL/Python entry points. Each body is two lines: load the runtime once per backend (from the venv fixed in
-    dbt_learn.installation at install time, never from a setting a user can change), then call it. -#}
+    dbt_learn.installation at install time, never from a setting a user can change), then call its entry point of
+    the same name (python_models/dbt_learn/sql_functions.py). -#}
 {% macro plpython_boot() -%}
 if 'dbt_learn' not in GD:
     import sys
@@ -10,7 +11,7 @@ if 'dbt_learn' not in GD:
         plpy.error('dbt_learn is not installed: run dbt run-operation dbt_learn.install as a superuser')
     if installed[0]['site_packages'] not in sys.path:
         sys.path.insert(0, installed[0]['site_packages'])
-    import dbt_learn._in_database as runtime
+    import dbt_learn.sql_functions as runtime
     expected = installed[0]['runtime_version']
     if expected is not None and runtime.__version__ != expected:
         plpy.error('dbt_learn: the server venv has runtime %s but %s was installed; rerun dbt_learn.install'
@@ -30,7 +31,7 @@ $dbt_learn$;
     run the one it loaded before a reinstall; check_runtime compares it with dbt_learn.installation. -#}
 create or replace function dbt_learn.loaded_runtime_version() returns text {{ definer }} as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-return runtime.__version__
+return runtime.loaded_runtime_version()
 $dbt_learn$;
 
 create or replace function dbt_learn.describe_algorithm(
@@ -50,7 +51,14 @@ create or replace function dbt_learn.train_python(
     model_schema text, model_name text, spec jsonb, code text, filename text
 ) returns jsonb {{ definer }} as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-return runtime.train_python_model(plpy, model_schema, model_name, spec, code, filename)
+return runtime.train_python(plpy, model_schema, model_name, spec, code, filename)
+$dbt_learn$;
+
+{#- The deployment of a run whose retrain policy trained nothing: the runtime's one rule for that case. -#}
+create or replace function dbt_learn.keep_serving(model_schema text, model_name text, spec jsonb)
+returns jsonb {{ definer }} as $dbt_learn$
+{{ dbt_learn.plpython_boot() }}
+return runtime.keep_serving(plpy, model_schema, model_name, spec)
 $dbt_learn$;
 
 {#- Earlier runtimes returned one row per prediction from dbt_learn.predict(...bytea...); its result type changed. -#}
@@ -109,7 +117,7 @@ create or replace function dbt_learn.score_row(
     features double precision[], output text
 ) returns double precision[] language plpython3u stable as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-return runtime.predict_row(plpy, model_schema, model_name, features, output, (allowed, model_version, artifact_sha256))
+return runtime.score_row(plpy, model_schema, model_name, features, output, (allowed, model_version, artifact_sha256))
 $dbt_learn$;
 revoke all on function dbt_learn.score_row(text, text, boolean, integer, text, double precision[], text) from public;
 
@@ -118,7 +126,7 @@ create or replace function dbt_learn.score_row(
     features jsonb, output text
 ) returns double precision[] language plpython3u stable as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-return runtime.predict_row(plpy, model_schema, model_name, features, output, (allowed, model_version, artifact_sha256))
+return runtime.score_row(plpy, model_schema, model_name, features, output, (allowed, model_version, artifact_sha256))
 $dbt_learn$;
 revoke all on function dbt_learn.score_row(text, text, boolean, integer, text, jsonb, text) from public;
 
@@ -127,10 +135,7 @@ revoke all on function dbt_learn.score_row(text, text, boolean, integer, text, j
     the privilege comes from a syscache lookup (to_regnamespace), NULL without the schema. -#}
 {%- set resolve_serving -%}
     select v.version, v.artifact_sha256, v.classes into serving from dbt_learn.model_versions as v
-    where v.model_schema = $1 and v.model_name = $2 and v.version = coalesce(
-        (select d.version from dbt_learn.deployments as d where d.model_schema = $1 and d.model_name = $2
-         order by d.deployment_id desc limit 1),
-        (select max(w.version) from dbt_learn.model_versions as w where w.model_schema = $1 and w.model_name = $2));
+    where v.model_schema = $1 and v.model_name = $2 and v.version = dbt_learn.serving_version($1, $2);
 {%- endset %}
 {%- set score_row_args = "$1, $2, has_schema_privilege(session_user, to_regnamespace(quote_ident($1))::oid, 'USAGE'), "
                          ~ "serving.version, serving.artifact_sha256, $3" %}

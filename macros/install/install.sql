@@ -41,6 +41,7 @@
   {% do run_query(dbt_learn.search_functions_ddl()) %}
   {% do run_query(dbt_learn.streaming_functions_ddl()) %}
   {% do run_query(dbt_learn.training_functions_ddl()) %}
+  {% do run_query(dbt_learn.python_frame_functions_ddl()) %}
 
   {#- Load the runtime now, in this session, so a wrong venv fails the install rather than the first dbt run. -#}
   {%- set info = fromjson(dbt_learn.fetch_rows("select dbt_learn.runtime_info()::text", [])[0][0]) -%}
@@ -52,6 +53,13 @@
   {% do dbt_learn.fetch_rows(
       "update dbt_learn.installation set runtime_version = %s, libraries = %s::jsonb",
       [info.runtime_version, tojson(info.libraries)]) %}
+  {% do run_query("delete from dbt_learn.metric_definitions") %}
+  {% do dbt_learn.fetch_rows(
+      "insert into dbt_learn.metric_definitions (task, metric, position, higher_is_better, is_headline)
+       select task, metric, position, higher_is_better, is_headline
+       from jsonb_to_recordset(%s::jsonb)
+           as m(task text, metric text, position integer, higher_is_better boolean, is_headline boolean)",
+      [tojson(info.metrics)]) %}
 
   {% do run_query(dbt_learn.grants_ddl(role_sql, allow_python_models)) %}
   {% do run_query(dbt_learn.catalog_grants_ddl(role_sql)) %}
@@ -59,6 +67,7 @@
   {% do run_query(dbt_learn.search_grants_ddl(role_sql)) %}
   {% do run_query(dbt_learn.streaming_grants_ddl(role_sql)) %}
   {% do run_query(dbt_learn.training_grants_ddl(role_sql)) %}
+  {% do run_query(dbt_learn.python_frame_grants_ddl(role_sql, allow_python_models)) %}
   {% do adapter.commit() %}
   {{ log("dbt_learn.install: runtime " ~ info.runtime_version ~ " (scikit-learn "
          ~ info.libraries['scikit-learn'] ~ ", python " ~ info.libraries.python ~ ") installed from "
@@ -72,15 +81,16 @@ revoke all on all tables in schema dbt_learn from public;
 revoke all on all sequences in schema dbt_learn from public;
 grant usage on schema dbt_learn to {{ role_sql }};
 grant select on dbt_learn.installation, dbt_learn.model_versions, dbt_learn.deployments,
-    dbt_learn.deployed_versions to {{ role_sql }};
+    dbt_learn.deployed_versions, dbt_learn.serving_versions, dbt_learn.metric_definitions to {{ role_sql }};
 grant execute on function dbt_learn.runtime_info(), dbt_learn.loaded_runtime_version(),
-    dbt_learn.describe_algorithm(text, text, jsonb, integer),
+    dbt_learn.serving_version(text, text), dbt_learn.describe_algorithm(text, text, jsonb, integer),
     dbt_learn.predict_batch(text, text, integer, bigint, bytea, bytea[], jsonb),
     dbt_learn.predict(text, text, double precision[]), dbt_learn.predict_class(text, text, double precision[]),
     dbt_learn.predict_proba(text, text, double precision[]), dbt_learn.predict(text, text, jsonb),
     dbt_learn.predict_class(text, text, jsonb), dbt_learn.predict_proba(text, text, jsonb),
     dbt_learn.preprocess_row(text, text, jsonb),
-    dbt_learn.deploy(text, text, integer, text, text), dbt_learn.rollback(text, text, text),
+    dbt_learn.deploy(text, text, integer, text, text), dbt_learn.keep_serving(text, text, jsonb),
+    dbt_learn.rollback(text, text, text),
     dbt_learn.purge_versions(text, text, integer) to {{ role_sql }};
 {% if allow_python_models -%}
 grant execute on function dbt_learn.train_python(text, text, jsonb, text, text) to {{ role_sql }};

@@ -8,17 +8,14 @@ create or replace function dbt_learn.train_recommender(
     model_schema text, model_name text, spec jsonb, n_rows bigint, users bytea, items bytea, ratings bytea
 ) returns jsonb {{ definer }} as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-from dbt_learn import _recommend_entry
-return _recommend_entry.train_recommender(plpy, model_schema, model_name, spec, n_rows, users, items, ratings)
+return runtime.train_recommender(plpy, model_schema, model_name, spec, n_rows, users, items, ratings)
 $dbt_learn$;
 
 create or replace function dbt_learn.recommend_into_temp(
     model_schema text, model_name text, model_version integer, n_users bigint, users bytea, k integer, options jsonb
 ) returns text {{ definer }} as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-from dbt_learn import _recommend_entry
-return _recommend_entry.recommend_into_temp(plpy, model_schema, model_name, model_version, n_users, users, k,
-                                            options)
+return runtime.recommend_into_temp(plpy, model_schema, model_name, model_version, n_users, users, k, options)
 $dbt_learn$;
 
 {#- Batch: one row of arrays (ml_recommend zips them with unnest); user_position numbers the batch's users from 1.
@@ -44,8 +41,7 @@ create or replace function dbt_learn.recommend(
     model_schema text, model_name text, user_value text, k integer default 10
 ) returns table (item text, rank integer, score double precision) {{ definer }} stable as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-from dbt_learn import _recommend_entry
-return _recommend_entry.recommend_row(plpy, model_schema, model_name, user_value, k)
+return runtime.recommend(plpy, model_schema, model_name, user_value, k)
 $dbt_learn$;
 {%- endmacro %}
 

@@ -12,8 +12,7 @@
 create or replace function dbt_learn.train_continue(token text) returns jsonb
 language plpython3u security definer set search_path = pg_catalog, pg_temp as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-from dbt_learn import _search_entry
-return _search_entry.train_continue(plpy, token)
+return runtime.train_continue(plpy, token)
 $dbt_learn$;
 revoke all on function dbt_learn.train_continue(text) from public;
 {%- endmacro %}

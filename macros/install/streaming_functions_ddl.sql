@@ -14,22 +14,19 @@
 {%- set definer = "language plpython3u security definer set search_path = pg_catalog, pg_temp" -%}
 create or replace function dbt_learn.scoring_table(id_types oid[]) returns text {{ definer }} as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-from dbt_learn import _score_tables
-return _score_tables.scoring_table(plpy, id_types)
+return runtime.scoring_table(plpy, id_types)
 $dbt_learn$;
 
 create or replace function dbt_learn.load_scoring_model(
     model_schema text, model_name text, model_version integer
 ) returns void {{ definer }} as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-from dbt_learn import _score_tables
-_score_tables.load_scoring_model(plpy, model_schema, model_name, model_version)
+runtime.load_scoring_model(plpy, model_schema, model_name, model_version)
 $dbt_learn$;
 
 create or replace function dbt_learn.append_scores(scores text, payload bytea) returns void {{ definer }} as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-from dbt_learn import _score_tables
-_score_tables.append_scores(plpy, scores, payload)
+runtime.append_scores(plpy, scores, payload)
 $dbt_learn$;
 
 {#- SECURITY INVOKER: the queries are the caller's own (ml_score compiles them), so they run with the caller's
@@ -39,9 +36,8 @@ create or replace function dbt_learn.score_relation(
     id_types oid[], id_widths integer[], options jsonb
 ) returns text language plpython3u stable security invoker set search_path = pg_catalog, pg_temp as $dbt_learn$
 {{ dbt_learn.plpython_boot() }}
-from dbt_learn import _streaming
-return _streaming.score_relation(plpy, model_schema, model_name, model_version, query, chunk_query, relation,
-                                 id_types, id_widths, options)
+return runtime.score_relation(plpy, model_schema, model_name, model_version, query, chunk_query, relation,
+                              id_types, id_widths, options)
 $dbt_learn$;
 
 {#- One row of arrays per chunk; the caller names the columns (ml_score knows the id types). The arrays stay TOASTed

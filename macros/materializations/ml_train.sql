@@ -21,8 +21,8 @@
   {#- retrain_on monitors, --full-refresh and the retrain policy, read before any data moves. -#}
   {%- set retrain = dbt_learn.retrain_decision(model, this, options) -%}
   {%- if retrain.skip -%}
-    {#- Only a pinned deployment still has to be honoured. -#}
-    {%- set trained = {'skipped': true, 'deployment': dbt_learn.deploy_pinned(this, options),
+    {#- No training: the runtime still honours a pinned deployment. -#}
+    {%- set trained = {'skipped': true, 'deployment': dbt_learn.keep_serving(this, options),
                        'reason': retrain.skip} -%}
   {%- elif model.language == 'python' -%}
     {%- set trained = dbt_learn.train_python_model(model, options, compiled_code, retrain) -%}

@@ -16,7 +16,7 @@
 {%- endmacro %}
 
 {#- The registry: training_stats ('features') or evaluation -> 'prediction_stats' ('predictions') of the pinned
-    version, else the deployed one (its newest deployment, else its newest version: ml_deployed_version_sql). -#}
+    version, else the deployed one (dbt_learn.serving_version). -#}
 {% macro drift_registry_baseline(where, model, version, source) -%}
   {%- set stats_sql = 'v.training_stats' if source == 'features' else "(v.evaluation -> 'prediction_stats')" -%}
   {%- set rows = dbt_learn.fetch_rows(
@@ -27,8 +27,8 @@
        from wanted as w
        left join dbt_learn.model_versions as v
          on v.model_schema = w.model_schema and v.model_name = w.model_name
-        and v.version = coalesce(w.pinned, " ~ dbt_learn.ml_deployed_version_sql('w.model_schema', 'w.model_name')
-        ~ ")", [model.schema, model.identifier, version]) -%}
+        and v.version = coalesce(w.pinned, dbt_learn.serving_version(w.model_schema, w.model_name))",
+      [model.schema, model.identifier, version]) -%}
   {%- set version_sql, stats_text, features_text, versions = rows[0] -%}
   {%- if versions is none -%}
     {{ exceptions.raise_compiler_error(where ~ "model '" ~ model.identifier ~ "' (schema " ~ model.schema ~ ") has "

@@ -1,5 +1,5 @@
-{#- The registry row ml_score scores with: the pinned version, else the deployed one (the newest when the model has
-    never been deployed). -#}
+{#- The registry row ml_score scores with: the version asked for, else the serving one (dbt_learn.serving_version).
+    -#}
 {% macro trained_version(model, version=none) -%}
   {%- set rows = dbt_learn.fetch_rows(
       "select v.version, v.task, v.features::text, v.classes, v.target_type, v.id_columns,
@@ -7,12 +7,8 @@
               coalesce(v.preprocessing->'output_features', jsonb_path_query_array(v.features, '$[*].name'))::text
        from dbt_learn.model_versions as v
        where v.model_schema = %s and v.model_name = %s
-         and v.version = coalesce(%s::int,
-             (select d.version from dbt_learn.deployed_versions as d
-              where d.model_schema = v.model_schema and d.model_name = v.model_name),
-             (select max(w.version) from dbt_learn.model_versions as w
-              where w.model_schema = v.model_schema and w.model_name = v.model_name))",
-      [model.schema, model.identifier, version]) -%}
+         and v.version = coalesce(%s::int, dbt_learn.serving_version(%s, %s))",
+      [model.schema, model.identifier, version, model.schema, model.identifier]) -%}
   {%- if not rows -%}
     {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.identifier ~ "' (schema " ~ model.schema ~ ") has "
         ~ ("no version " ~ version if version is not none else "no trained version yet")

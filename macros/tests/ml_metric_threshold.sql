@@ -22,7 +22,7 @@ with deployed as (
     from dbt_learn.model_versions as v
     where v.model_schema = {{ schema_sql }}
       and v.model_name = {{ name_sql }}
-      and v.version = {{ dbt_learn.ml_deployed_version_sql(schema_sql, name_sql) }}
+      and v.version = dbt_learn.serving_version({{ schema_sql }}, {{ name_sql }})
 )
 select
     model_name,

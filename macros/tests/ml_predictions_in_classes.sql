@@ -23,7 +23,7 @@ with trained_classes as (
     where v.model_schema = {{ schema_sql }}
       and v.model_name = {{ name_sql }}
       and v.version = {{ version | int if version is not none
-                         else dbt_learn.ml_deployed_version_sql(schema_sql, name_sql) }}
+                         else 'dbt_learn.serving_version(' ~ schema_sql ~ ', ' ~ name_sql ~ ')' }}
 )
 
 select *

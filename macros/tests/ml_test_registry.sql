@@ -4,30 +4,25 @@
     helpers only validate, when the test compiles for execution (dbt compiles a test just before running it, after
     its model), so a misconfigured test is an error of that test alone, never a parse error of the whole project. -#}
 
-{#- Each task's metrics and which way is better; the runtime's evaluation.METRICS / LOWER_IS_BETTER are the source. -#}
+{#- Each task's metrics in order, from the registry's metric_definitions (the installed runtime's catalog). -#}
 {% macro ml_task_metrics() -%}
-  {{ return({
-      'regression': ['r2', 'mae', 'rmse', 'mape'],
-      'classification': ['accuracy', 'balanced_accuracy', 'precision_macro', 'recall_macro', 'f1_macro',
-                         'f1_weighted', 'roc_auc', 'roc_auc_ovr', 'log_loss'],
-      'clustering': ['silhouette'],
-      'anomaly_detection': ['anomaly_rate', 'mean_anomaly_score'],
-      'recommendation': ['ndcg_at_k', 'precision_at_k', 'recall_at_k', 'hit_rate_at_k', 'coverage'],
-  }) }}
+  {%- set metrics = {} -%}
+  {%- for task, names in dbt_learn.fetch_rows(
+      "select task, array_agg(metric order by position) from dbt_learn.metric_definitions group by task", []) -%}
+    {%- do metrics.update({task: names | list}) -%}
+  {%- endfor -%}
+  {{ return(metrics) }}
 {%- endmacro %}
 
+{#- 'lower' or 'higher': which way the metric is better, from metric_definitions. Tests render at parse time too,
+    when no query may run; the direction only matters when the test compiles for execution. -#}
 {% macro ml_metric_direction(metric) -%}
-  {{ return('lower' if metric in ['mae', 'rmse', 'mape', 'log_loss'] else 'higher') }}
-{%- endmacro %}
-
-{#- SQL scalar: the serving version of a model - its newest deployment, or, for a model trained before deployments
-    were recorded, its newest version. schema_sql and name_sql are SQL expressions (literals or columns). -#}
-{% macro ml_deployed_version_sql(schema_sql, name_sql) -%}
-coalesce(
-        (select deployed.version from dbt_learn.deployed_versions as deployed
-         where deployed.model_schema = {{ schema_sql }} and deployed.model_name = {{ name_sql }}),
-        (select max(trained.version) from dbt_learn.model_versions as trained
-         where trained.model_schema = {{ schema_sql }} and trained.model_name = {{ name_sql }}))
+  {%- if not execute -%}
+    {{ return('higher') }}
+  {%- endif -%}
+  {%- set rows = dbt_learn.fetch_rows(
+      "select bool_and(higher_is_better) from dbt_learn.metric_definitions where metric = %s", [metric]) -%}
+  {{ return('lower' if rows[0][0] is sameas false else 'higher') }}
 {%- endmacro %}
 
 {#- The start of every error these tests raise: which test, on which model. -#}
@@ -71,7 +66,7 @@ coalesce(
               when w.pinned is not null then w.pinned
               when w.which = 'newest' then (select max(n.version) from dbt_learn.model_versions as n
                                             where n.model_schema = w.model_schema and n.model_name = w.model_name)
-              else " ~ dbt_learn.ml_deployed_version_sql('w.model_schema', 'w.model_name') ~ " end",
+              else dbt_learn.serving_version(w.model_schema, w.model_name) end",
       [model.schema, model.identifier, version, which]) -%}
   {%- set row = rows[0] -%}
   {%- if row[5] is none -%}

@@ -1,6 +1,6 @@
 """dbt_learn's in-database runtime: trains and scores scikit-learn estimators inside Postgres.
 
-The SQL functions installed by the dbt macro ``dbt_learn.install`` call the entry points in ``_in_database``; the
+The SQL functions installed by the dbt macro ``dbt_learn.install`` call the entry points in ``sql_functions``; the
 modules listed here are the pure, database-free parts, usable and tested on their own.
 """
 

@@ -1,6 +1,7 @@
-"""Entry points called by the SQL functions that ``dbt_learn.install`` creates (PL/Python, SECURITY DEFINER).
+"""The runtime's information, algorithm validation, Python ml_train models and the shared register-and-deploy path.
 
-Each takes ``plpy`` and plain SQL values, validates once, and leaves the computing to the pure modules.
+The SQL functions reach these through ``sql_functions`` (one entry point per SQL function). Each takes ``plpy`` and
+plain SQL values, validates once, and leaves the computing to the pure modules.
 """
 
 import functools
@@ -9,9 +10,8 @@ import json
 
 import numpy as np
 
-from . import preprocessing, registry, serialization
+from . import _diagnostics, preprocessing, registry, serialization
 from ._entry_support import returns_user_errors, thread_limit
-from ._scoring_entry import predict_into_temp, predict_row, preprocess_row  # noqa: F401 - SQL entry points
 from ._version import __version__
 from .errors import ConfigurationError, TrainingDataError
 from .estimators import build_estimator, check_scorable, class_path, plain_params, task_of
@@ -19,7 +19,7 @@ from ._python_fit import evaluate_fitted, frame_features, split_frame
 from ._server_io import load_relation
 from .lifecycle import (check_lifecycle_options, config_fingerprint, deployment_decision, training_reason,
                         unchanged_since)
-from .evaluation import take
+from .evaluation import metric_catalog, take
 from .python_model import check_estimator, is_fitted, run_model_code
 from .training import (IMPORTANCE_ROWS, Fit, fit_with_holdout, frame_training_stats, headline_metric,
                        importance_rows, training_prediction_stats)
@@ -44,7 +44,19 @@ def library_versions():
 
 def runtime_info():
     """JSON describing the runtime the database loads; install records it and the macros check it."""
-    return json.dumps({"runtime_version": __version__, "libraries": library_versions()})
+    return json.dumps({"runtime_version": __version__, "libraries": library_versions(), "metrics": metric_catalog()})
+
+
+def loaded_runtime_version():
+    """The runtime this backend loaded (a pooled backend may keep an older one after a reinstall)."""
+    return __version__
+
+
+def algorithms(plpy):
+    """The estimators ml_train can name, for the SQL function dbt_learn.algorithms (the ml_algorithms model)."""
+    from ._catalog import algorithms_rows
+
+    return algorithms_rows(registry.allowed_packages(plpy))
 
 
 @returns_user_errors
@@ -98,6 +110,7 @@ def _record(spec, model_schema, model_name, language, task, result, classes, fea
         "predicts_probabilities": task == "classification" and hasattr(result.estimator, "predict_proba"),
         "dbt_invocation_id": spec.get("invocation_id"), "dbt_unique_id": spec.get("unique_id"),
         "config": spec.get("config") or {}, "preprocessing": {"mode": "off"}, "feature_importances": None,
+        "diagnostics": None,
     }
 
 
@@ -108,16 +121,13 @@ def _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint, 
     ``search(complete)``, for meta.search, starts a hyperparameter search that calls ``complete(best_params,
     search_record)`` when it has run every candidate, possibly in a later call (see _search_entry).
     """
-    if spec.get("deploy_strategy") == "pinned" and not registry.version_exists(
-            plpy, model_schema, model_name, spec["deploy_version"]):
-        raise ConfigurationError(f"model '{model_name}': meta.deploy_version {spec['deploy_version']} does not exist "
-                                 f"yet; pin a trained version or use deploy_strategy 'most_recent'.")
+    _check_pinned_version(plpy, spec, model_schema, model_name)
     versions = registry.fingerprints(plpy, model_schema, model_name)
     if (spec.get("retrain_policy") or "on_change") == "on_change" and not spec.get("force"):
         reason = unchanged_since(versions, data_fingerprint, config_fingerprint_)
         if reason:
-            deployment = _deploy(plpy, spec, model_schema, model_name, None, None)
-            return json.dumps({"skipped": True, "reason": reason, "deployment": deployment})
+            return json.dumps({"skipped": True, "reason": reason,
+                               "deployment": _keep_serving(plpy, spec, model_schema, model_name)})
     why = training_reason(spec, versions, data_fingerprint, config_fingerprint_)
     if search is not None:
         return search(lambda best_params, search_record: _fit_and_register(
@@ -145,6 +155,26 @@ def _fit_and_register(plpy, spec, model_schema, model_name, data_fingerprint, co
         "partial_fit": record["evaluation"].get("partial_fit"),
         "deployment": _deploy(plpy, spec, model_schema, model_name, version, record["metrics"], serving_before),
     })
+
+
+@returns_user_errors
+def keep_serving(plpy, model_schema, model_name, spec_json):
+    """SQL ``dbt_learn.keep_serving``: the deployment when no training ran because the retrain policy said so (the
+    materialization decides that before any data moves); the on_change skip below takes the same path."""
+    return json.dumps(_keep_serving(plpy, json.loads(spec_json), model_schema, model_name))
+
+
+def _keep_serving(plpy, spec, model_schema, model_name):
+    """No new version: only a pinned deployment has to be honoured; report what serves."""
+    _check_pinned_version(plpy, spec, model_schema, model_name)
+    return _deploy(plpy, spec, model_schema, model_name, None, None)
+
+
+def _check_pinned_version(plpy, spec, model_schema, model_name):
+    if spec.get("deploy_strategy") == "pinned" and not registry.version_exists(
+            plpy, model_schema, model_name, spec["deploy_version"]):
+        raise ConfigurationError(f"model '{model_name}': meta.deploy_version {spec['deploy_version']} does not exist "
+                                 f"yet; pin a trained version or use deploy_strategy 'most_recent'.")
 
 
 def _deploy(plpy, spec, model_schema, model_name, new_version, new_metrics, serving_before=None):
@@ -217,6 +247,8 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
             record["preprocessing"] = {"mode": "the model's own code"}
             if X is not None and not fitted_by_code:
                 record["feature_importances"] = _importances(model_name, spec, task, result, X, y, features)
+                record["diagnostics"] = _diagnostics.for_fit(task, result, X, y, threshold=spec.get("threshold"),
+                                                             random_state=spec.get("random_state"))
         return result, record
 
     data_fingerprint = hashlib.sha256()
@@ -239,7 +271,3 @@ def train_python_model(plpy, model_schema, model_name, spec_json, code, filename
     return _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint.hexdigest(),
                                config_fingerprint(spec, code), fit, search)
 
-
-# The SQL models' training entry points live in their own modules; the SQL functions call them through this one.
-from ._training_entry import train_staged  # noqa: E402,F401 - SQL entry points
-from ._training_read import train_query  # noqa: E402,F401 - SQL entry point

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _partial_fit_options as options_
 from . import _partial_fit_read as read_
-from . import preprocessing, registry
+from . import _diagnostics, preprocessing, registry
 from .errors import ConfigurationError, TrainingDataError
 from .estimators import build_estimator
 from .lifecycle import config_fingerprint, unchanged_since
@@ -246,6 +246,9 @@ def register(plpy, model_schema, model_name, spec, staged):
         record["preprocessing"] = preprocessing.describe(model, features, staged.settings)
         if y is not None or task not in ("classification", "regression"):
             record["feature_importances"] = core._importances(model_name, spec, task, result, X, y, features)
+        if y is not None:  # the diagnostics of the row-hash holdout, from the outputs its metrics used
+            record["diagnostics"] = _diagnostics.compute(task, model, X, y, class_names=classes, threshold=threshold,
+                                                         outputs=outputs)
         return result, record
 
     return core._train_and_register(plpy, spec, model_schema, model_name, staged.data_fingerprint,

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 
-from . import preprocessing, registry
+from . import _diagnostics, preprocessing, registry
 from . import _in_database as core
 from ._entry_support import returns_user_errors, thread_limit
 from ._training_read import Batch, take_staged
@@ -110,6 +110,9 @@ def _train_decoded(plpy, model_schema, model_name, spec, estimator, task, settin
                                   stats)
             record["preprocessing"] = preprocessing.describe(result.estimator, features, settings)
             record["feature_importances"] = core._importances(model_name, spec, task, result, X, y, features)
+            record["diagnostics"] = _diagnostics.for_fit(task, result, X, y, class_names=classes,
+                                                         threshold=spec.get("threshold"),
+                                                         random_state=spec.get("random_state"))
             if sample:
                 record["evaluation"]["sample"] = sample
         return result, record

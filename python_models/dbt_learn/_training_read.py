@@ -1,7 +1,7 @@
 """Reading an SQL ml_train model's training rows: ``dbt_learn.train_query`` (SECURITY INVOKER) runs the caller's
 training query through a cursor with the caller's privileges, keeps the rows in ``RowBlocks`` (numeric features as
 records, class labels and text values as codes), applies ``meta.sample`` and the batch size limit, and hands the
-batch to the SECURITY DEFINER ``dbt_learn.train_staged``, which fits and registers (``_in_database.train_staged``).
+batch to the SECURITY DEFINER ``dbt_learn.train_staged``, which fits and registers (``_training_entry.train_staged``).
 
 The query (macro ``training_batch_sql``) returns one row per training row: ``__dbt_learn_row`` (the numeric and
 datetime features, the ordering column of a time split, a regressor's target: big-endian float8; NULL when a

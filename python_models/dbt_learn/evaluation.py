@@ -27,6 +27,14 @@ _CV_SCORERS = {
 }
 
 
+def metric_catalog():
+    """Every task's metrics as rows for the registry's ``dbt_learn.metric_definitions``, which install fills from
+    here, so SQL (the package models, the quality tests) reads the same names, directions and headline metric."""
+    return [{"task": task, "metric": metric, "position": position, "higher_is_better": metric not in LOWER_IS_BETTER,
+             "is_headline": HEADLINE.get(task) == metric}
+            for task, names in METRICS.items() for position, metric in enumerate(names, start=1)]
+
+
 def check_metric(model, task, metric, option):
     """Refuse a metric name the task does not produce, listing those it does."""
     if metric not in METRICS.get(task, ()):

@@ -40,6 +40,7 @@ from collections import namedtuple
 import numpy as np
 
 from .errors import ScoringError
+from .evaluation import HEADLINE
 
 
 
@@ -53,7 +54,8 @@ class Contributions(namedtuple("Contributions", "feature_index contribution name
         self.output, self.class_index = output, class_index
         return self
 
-_HEADLINE_SCORER = {"classification": "accuracy", "regression": "r2"}
+# Permutation importance scores with the task's headline metric; accuracy and r2 are also sklearn scorer names.
+_SCORED_TASKS = ("classification", "regression")
 _CHUNK_ROWS = 10_000
 
 
@@ -213,7 +215,7 @@ def _permutation(model, fitted, X, y, task, random_state, max_rows, names):
         rows = np.sort(np.random.default_rng(random_state).choice(len(X), max_rows, replace=False))
         X = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
         y = None if y is None else np.asarray(y)[rows]
-    scoring = _HEADLINE_SCORER.get(task)
+    scoring = HEADLINE[task] if task in _SCORED_TASKS else None
     if scoring is None:  # clusterers, anomaly detectors: agreement with their own predictions
         scoring, y = "accuracy", fitted.predict(X)
     elif y is None:

@@ -69,7 +69,7 @@ _VERSION_COLUMNS = (
     ("artifact_bytes", "int8"), ("dbt_invocation_id", "text"), ("dbt_unique_id", "text"), ("config", "jsonb"),
     ("config_fingerprint", "text"), ("evaluation", "jsonb"), ("predicts_probabilities", "bool"),
     ("training_reason", "text"), ("trained_as_of", "timestamptz"), ("preprocessing", "jsonb"),
-    ("feature_importances", "jsonb"),
+    ("feature_importances", "jsonb"), ("diagnostics", "jsonb"),
 )
 _INSERT_VERSION = "insert into dbt_learn.model_versions ({}) values ({})".format(
     ", ".join(column for column, _ in _VERSION_COLUMNS),
@@ -152,13 +152,10 @@ def load_version(plpy, schema, name, version):
     return estimator, meta
 
 
-# The serving version of model ($1, $2) as a filter on model_versions v: the newest deployment, else the newest
-# version. Two index lookups (a row-level predict runs it on every call).
+# The serving version of model ($1, $2) as a filter on model_versions v; dbt_learn.serving_version (the registry's
+# definition, macros/registry/registry_ddl.sql) holds the rule.
 _SERVING_VERSION = (
-    "where v.model_schema = $1 and v.model_name = $2 and v.version = coalesce("
-    "(select d.version from dbt_learn.deployments d where d.model_schema = $1 and d.model_name = $2 "
-    "order by d.deployment_id desc limit 1), "
-    "(select max(version) from dbt_learn.model_versions where model_schema = $1 and model_name = $2))"
+    "where v.model_schema = $1 and v.model_name = $2 and v.version = dbt_learn.serving_version($1, $2)"
 )
 
 
@@ -188,14 +185,14 @@ def serving_model(plpy, schema, name, serving=None):
 
 
 def fingerprints(plpy, schema, name):
-    """Number and fingerprints of the deployed and of the newest version (each None when there is none)."""
+    """Number and fingerprints of the serving and of the newest version (one row when they are the same)."""
     rows = plpy.execute(_plan(
         plpy,
-        "select v.version, v.data_fingerprint, v.config_fingerprint, v.version = d.version as deployed "
-        "from dbt_learn.model_versions v left join dbt_learn.deployed_versions d using (model_schema, model_name) "
+        "select v.version, v.data_fingerprint, v.config_fingerprint "
+        "from dbt_learn.model_versions v "
         "where v.model_schema = $1 and v.model_name = $2 "
-        "and (v.version = d.version or v.version = (select max(version) from dbt_learn.model_versions "
-        "where model_schema = $1 and model_name = $2))",
+        "and (v.version = dbt_learn.serving_version($1, $2) or v.version = (select max(version) "
+        "from dbt_learn.model_versions where model_schema = $1 and model_name = $2))",
         ["text", "text"],
     ), [schema, name])
     return [dict(row) for row in rows]

@@ -2,6 +2,10 @@
 too) and their arguments, read from the manifest dbt writes, so `dbt docs` never shows a blank entry."""
 
 import json
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _package_nodes(project):
@@ -31,3 +35,24 @@ def test_every_documented_macro_argument_is_described(project):
     blank = sorted(f"{m['name']}({a['name']})" for m in macros for a in m.get("arguments", [])
                    if not (a.get("description") or "").strip())
     assert blank == [], blank
+
+
+def _public_name(macro):
+    """What a user writes: ml_train for materialization_ml_train_postgres, ml_no_regression for its test macro."""
+    name = macro["name"]
+    if name.startswith("materialization_"):
+        return name[len("materialization_"):].rsplit("_", 1)[0]
+    return name[len("test_"):] if name.startswith("test_") else name
+
+
+def test_the_macros_shown_in_dbt_docs_are_exactly_those_the_readme_documents(project):
+    """Internal macros are marked `docs: {show: false}`; the public ones are the README's."""
+    macros, _ = _package_nodes(project)
+    readme = README.read_text()
+    shown = {_public_name(m) for m in macros if m["docs"]["show"]}
+    # Named as a user writes it: dbt_learn.name, `name` or `name(...)`, materialized='name'.
+    documented = {_public_name(m) for m in macros if re.search(
+        rf"dbt_learn\.{_public_name(m)}\b|`{_public_name(m)}[`(]|materialized=['\"]{_public_name(m)}['\"]", readme)}
+    assert len(shown) > 15
+    assert shown == documented, (f"shown but not in the README: {sorted(shown - documented)}; in the README but "
+                                 f"hidden: {sorted(documented - shown)}")

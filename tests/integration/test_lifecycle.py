@@ -259,3 +259,73 @@ select id, x1 as "share_%", x2, y from {{ ref('linear_training') }} where 'a' li
     features = query(dbt_conn, """select features from dbt_learn.model_versions
                                   where model_schema = %s and model_name = 'lc_percent'""", [project.schema])[0][0]
     assert [f["name"] for f in features] == ["share_%", "x2"]
+
+
+def test_a_run_that_trains_nothing_deploys_by_one_rule_whatever_skipped_it(lifecycle):
+    lifecycle.write()
+    lifecycle.run()
+    lifecycle.change_data()
+    lifecycle.run()
+    assert lifecycle.versions() == [1, 2] and lifecycle.deployed() == 2
+    # retrain_policy interval skips in the materialization, before any rows are read ...
+    lifecycle.write(retrain_policy="interval", retrain_interval="1 hour", deploy_strategy="pinned", deploy_version=1)
+    by_interval = lifecycle.run()
+    assert by_interval.success and lifecycle.versions() == [1, 2] and lifecycle.deployed() == 1
+    # ... on_change in the runtime, after reading them; both say what serves in the same words.
+    lifecycle.write(deploy_strategy="pinned", deploy_version=2)
+    by_unchanged = lifecycle.run()
+    assert by_unchanged.success and lifecycle.versions() == [1, 2] and lifecycle.deployed() == 2
+    assert "no training: v2 was trained less than 1 hour ago; serving v1 (pinned to v1 by meta.deploy_version)" \
+        in _log(by_interval)
+    assert "no training: training data and configuration unchanged since v2; serving v2 (pinned to v2 by " \
+           "meta.deploy_version)" in _log(by_unchanged)
+    for policy in ({"retrain_policy": "interval", "retrain_interval": "1 hour"}, {}):
+        lifecycle.write(deploy_strategy="pinned", deploy_version=9, **policy)
+        missing = lifecycle.run()
+        assert not missing.success
+        assert "model '%s': meta.deploy_version 9 does not exist yet; pin a trained version" % lifecycle.model \
+            in missing.message(lifecycle.model)
+        assert lifecycle.versions() == [1, 2] and lifecycle.deployed() == 2
+
+
+def test_every_reader_of_the_registry_agrees_on_the_serving_version(project, lifecycle, dbt_conn):
+    """dbt_learn.serving_version is the rule; the view, the package models, ml_score and predict() all read it."""
+    scores = f"{lifecycle.model}_scores"
+    project.write(f"models/lifecycle/{scores}.sql", "{{ config(materialized='table') }} select id, prediction, "
+                  f"model_version from {{{{ dbt_learn.ml_score(ref('{lifecycle.model}'), ref('linear_new')) }}}}")
+    registry = f'"{project.schema}_dbt_learn_registry"'
+    key = [project.schema, lifecycle.model]
+
+    def readers():
+        scored = query(dbt_conn, f'select min(model_version), max(model_version) from "{project.schema}"."{scores}"')[0]
+        row = query(dbt_conn, f'select s.id, n.x1, n.x2, s.prediction from "{project.schema}"."{scores}" as s '
+                              f'join "{project.schema}".linear_new as n using (id) order by s.id limit 1')[0]
+        return {
+            "function": query(dbt_conn, "select dbt_learn.serving_version(%s, %s)", key)[0][0],
+            "view": query(dbt_conn, "select version from dbt_learn.serving_versions where model_schema = %s "
+                                    "and model_name = %s", key)[0][0],
+            "ml_models": query(dbt_conn, f"select deployed_version from {registry}.ml_models where model_schema = %s "
+                                         "and model_name = %s", key)[0][0],
+            "ml_model_versions": query(dbt_conn, f"select array_agg(version) filter (where is_deployed) from "
+                                                 f"{registry}.ml_model_versions where model_schema = %s and "
+                                                 "model_name = %s", key)[0][0],
+            "ml_score": scored[0] if scored[0] == scored[1] else scored,
+            "model's relation": query(dbt_conn, f'select array_agg(version) filter (where is_deployed) from '
+                                                f'"{project.schema}"."{lifecycle.model}"')[0][0],
+        }, row
+
+    try:
+        lifecycle.write(retrain_policy="always")
+        for _ in range(3):
+            lifecycle.run()
+        for operation, args, expected in (("deploy", {"version": 2}, 2), ("rollback", {}, 1),
+                                          ("deploy", {"version": 3}, 3)):
+            assert lifecycle.operation(operation, **args).success and lifecycle.deployed() == expected
+            assert project.dbt("run", "-s", scores).success
+            seen, (_, x1, x2, prediction) = readers()
+            assert seen == {"function": expected, "view": expected, "ml_models": expected,
+                            "ml_model_versions": [expected], "ml_score": expected, "model's relation": [expected]}
+            row_level = query(dbt_conn, "select dbt_learn.predict(%s, %s, %s::float8, %s::float8)", key + [x1, x2])
+            assert row_level[0][0] == pytest.approx(prediction, rel=1e-12)
+    finally:
+        project.remove(f"models/lifecycle/{scores}.sql")

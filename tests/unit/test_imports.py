@@ -19,7 +19,8 @@ def _imported_by(statement):
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("statement", ["import dbt_learn._in_database", "import dbt_learn",
+@pytest.mark.parametrize("statement", ["import dbt_learn._in_database", "import dbt_learn.sql_functions",
+                                       "import dbt_learn",
                                        "import dbt_learn.preprocessing, dbt_learn.registry, dbt_learn.scoring"])
 def test_loading_the_runtime_imports_no_heavy_library(statement):
     assert _imported_by(statement) == []

@@ -66,6 +66,21 @@ alter table dbt_learn.model_versions add column if not exists trained_as_of time
 -- its kind, steps and output features), and the version's global feature importances.
 alter table dbt_learn.model_versions add column if not exists preprocessing jsonb;
 alter table dbt_learn.model_versions add column if not exists feature_importances jsonb;
+-- Added with the model report (runtime 0.8.0): the holdout's confusion matrix, curves, calibration bins or
+-- predicted-vs-actual sample, computed at training time so the report reads aggregates only (_diagnostics.py).
+alter table dbt_learn.model_versions add column if not exists diagnostics jsonb;
+
+-- The metrics each task's versions carry, which way is better, and the one each task is summarised by: the
+-- runtime's evaluation.METRICS / LOWER_IS_BETTER / HEADLINE, copied here by every install (not append-only: it
+-- follows the installed runtime).
+create table if not exists dbt_learn.metric_definitions (
+    task text not null,
+    metric text not null,
+    position integer not null,
+    higher_is_better boolean not null,
+    is_headline boolean not null,
+    primary key (task, metric)
+);
 
 -- Which version serves: an append-only log; the newest row per model is the deployed version.
 create table if not exists dbt_learn.deployments (
@@ -86,6 +101,28 @@ select distinct on (model_schema, model_name)
     model_schema, model_name, version, deployed_at, deployed_by, strategy, reason
 from dbt_learn.deployments
 order by model_schema, model_name, deployment_id desc;
+
+-- The one definition of which version serves a model: the newest deployment, else the newest version; NULL for a
+-- model with no version. Every reader (the row-level functions, the runtime, the scoring macros, the package models
+-- through serving_versions) calls this. Two index probes that stop at their first entry; plpgsql rather than SQL so
+-- the plans stay cached in the backend (a SQL function with subqueries is not inlined and is planned on every call),
+-- and no SET clause (it costs ~8 µs a call): every name is qualified, and it reads only what the caller may read.
+create or replace function dbt_learn.serving_version(model_schema text, model_name text) returns integer
+language plpgsql stable as $$
+begin
+    return coalesce(
+        (select d.version from dbt_learn.deployments as d
+         where d.model_schema = serving_version.model_schema and d.model_name = serving_version.model_name
+         order by d.deployment_id desc limit 1),
+        (select max(v.version) from dbt_learn.model_versions as v
+         where v.model_schema = serving_version.model_schema and v.model_name = serving_version.model_name));
+end $$;
+
+-- Every model with its serving version, for readers of many models at once.
+create or replace view dbt_learn.serving_versions as
+select models.model_schema, models.model_name,
+       dbt_learn.serving_version(models.model_schema, models.model_name) as version
+from (select distinct model_schema, model_name from dbt_learn.model_versions) as models;
 
 create or replace function dbt_learn.forbid_registry_changes() returns trigger
 language plpgsql set search_path = pg_catalog, pg_temp as $$

@@ -50,12 +50,7 @@ declare
     earlier integer;
 begin
     perform dbt_learn.lock_model(model_schema, model_name);
-    select coalesce(d.version, (select max(v.version) from dbt_learn.model_versions v
-                                where v.model_schema = rollback.model_schema and v.model_name = rollback.model_name))
-    into current_version
-    from (select 1) as one
-    left join dbt_learn.deployed_versions d
-        on d.model_schema = rollback.model_schema and d.model_name = rollback.model_name;
+    current_version := dbt_learn.serving_version(model_schema, model_name);
     if current_version is null then
         return jsonb_build_object('error', format('model ''%s'' has no trained version; nothing to roll back.',
                                                   model_name));
@@ -85,16 +80,15 @@ begin
         return jsonb_build_object('error', 'keep_last must be at least 1.');
     end if;
     perform dbt_learn.lock_model(model_schema, model_name);
-    -- Never the deployed version, nor the newest keep_last ones.
+    -- Never the serving version, nor the newest keep_last ones.
     select coalesce(array_agg(v.version order by v.version), '{}') into purged from dbt_learn.model_versions v
     where v.model_schema = purge_versions.model_schema and v.model_name = purge_versions.model_name
       and v.version not in (select w.version from dbt_learn.model_versions w
                             where w.model_schema = purge_versions.model_schema
                               and w.model_name = purge_versions.model_name
                             order by w.version desc limit keep_last)
-      and v.version is distinct from (select d.version from dbt_learn.deployed_versions d
-                                      where d.model_schema = purge_versions.model_schema
-                                        and d.model_name = purge_versions.model_name);
+      and v.version is distinct from dbt_learn.serving_version(
+          purge_versions.model_schema, purge_versions.model_name);
     perform set_config('dbt_learn.purging', 'on', true);
     delete from dbt_learn.deployments d where d.model_schema = purge_versions.model_schema
         and d.model_name = purge_versions.model_name and d.version = any(purged);
