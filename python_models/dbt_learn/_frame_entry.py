@@ -15,8 +15,8 @@ from . import registry
 from ._entry_support import returns_user_errors, user_errors
 from ._frame_copy import frame_copy
 from ._server_io import copy_into, load_relation
-from .errors import ConfigurationError, ModelCodeError
-from .python_model import _describe_user_error
+from .errors import ConfigurationError
+from .python_model import call_model
 
 _TEMP_PREFIX = "dbt_learn_frame_"
 _PG_TYPES = {"smallint", "integer", "bigint", "real", "double precision", "boolean", "text", "numeric", "date",
@@ -44,21 +44,12 @@ def run_frame_code(model, code, filename, load, is_incremental):
     dbt renders ``dbt.is_incremental`` with its own is_incremental() macro, which is true only for
     materialized='incremental'; the python_incremental materialization decides it and it is set here.
     """
-    namespace = {"__name__": f"dbt_learn_model_{model}", "__file__": filename}
-    try:
-        exec(compile(code, filename, "exec"), namespace)  # noqa: S102 - running the user's model is the point
-        model_function = namespace.get("model")
-        if not callable(model_function):
-            raise ModelCodeError(f"model '{model}' ({filename}): define a function `def model(dbt, session):`.")
-        dbt = namespace["dbtObj"](load)
+    def arguments(dbt_object):
+        dbt = dbt_object(load)
         dbt.is_incremental = bool(is_incremental)
-        return model_function(dbt, FrameSession(load))
-    except ModelCodeError:
-        raise
-    except SyntaxError as exc:
-        raise ModelCodeError(f"model '{model}' ({filename}, line {exc.lineno}): SyntaxError: {exc.msg}") from None
-    except Exception as exc:  # the user's code can raise anything; report it at the user's line
-        raise ModelCodeError(_describe_user_error(model, filename, code, exc)) from None
+        return dbt, FrameSession(load)
+
+    return call_model(model, code, filename, arguments)
 
 
 @returns_user_errors

@@ -26,6 +26,14 @@ class _FrameRecorder:
 def run_model_code(model, code, filename, load_relation):
     """Execute the compiled model code; returns ``(returned_object, frames_loaded_by_ref)``."""
     recorder = _FrameRecorder(load_relation)
+    returned = call_model(model, code, filename, lambda dbt_object: (dbt_object(recorder), None))
+    return returned, recorder.frames
+
+
+def call_model(model, code, filename, arguments):
+    """Compile dbt's model code under the user's file name and return what ``model(dbt, session)`` returns; any
+    error is reported at the user's file and line. ``arguments(dbtObj)`` gives ``(dbt, session)`` from the
+    ``dbtObj`` class dbt's compiled code defines."""
     namespace = {"__name__": f"dbt_learn_model_{model}", "__file__": filename}
     try:
         compiled = compile(code, filename, "exec")
@@ -33,14 +41,13 @@ def run_model_code(model, code, filename, load_relation):
         model_function = namespace.get("model")
         if not callable(model_function):
             raise ModelCodeError(f"model '{model}' ({filename}): define a function `def model(dbt, session):`.")
-        returned = model_function(namespace["dbtObj"](recorder), None)
+        return model_function(*arguments(namespace["dbtObj"]))
     except ModelCodeError:
         raise
     except SyntaxError as exc:
         raise ModelCodeError(f"model '{model}' ({filename}, line {exc.lineno}): SyntaxError: {exc.msg}") from None
     except Exception as exc:  # the user's code can raise anything; report it at the user's line
         raise ModelCodeError(_describe_user_error(model, filename, code, exc)) from None
-    return returned, recorder.frames
 
 
 def _describe_user_error(model, filename, code, exc):
