@@ -56,3 +56,18 @@ def test_the_macros_shown_in_dbt_docs_are_exactly_those_the_readme_documents(pro
     assert len(shown) > 15
     assert shown == documented, (f"shown but not in the README: {sorted(shown - documented)}; in the README but "
                                  f"hidden: {sorted(documented - shown)}")
+
+
+def test_dbt_docs_shows_the_registry_as_the_source_of_the_package_models(project):
+    """Lineage registry -> package models: each model over the registry reads it through source('dbt_learn', ...)."""
+    _, models = _package_nodes(project)
+    parents = {m["name"]: sorted(n.split(".")[-1] for n in m["depends_on"]["nodes"]) for m in models}
+    assert parents.pop("ml_algorithms") == []  # the runtime's estimator catalog (a function), not a registry table
+    assert parents == {
+        "ml_models": ["deployed_versions", "metric_definitions", "model_versions", "serving_versions"],
+        "ml_model_versions": ["model_versions", "serving_versions"],
+        "ml_deployments": ["deployments", "metric_definitions", "model_versions"],
+        "ml_feature_stats": ["model_versions"],
+        "ml_feature_importances": ["model_versions"],
+    }
+    assert all(n.startswith("source.dbt_learn.dbt_learn.") for m in models for n in m["depends_on"]["nodes"])
