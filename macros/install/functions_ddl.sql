@@ -18,6 +18,12 @@ if 'dbt_learn' not in GD:
                    % (runtime.__version__, expected))
     GD['dbt_learn'] = runtime
 runtime = GD['dbt_learn']
+if not hasattr(runtime, 'ENTRY_POINTS'):
+    # A runtime from before 0.8.0 that a pooled backend loaded before the reinstall: it has none of these entry points.
+    plpy.error('dbt_learn: this connection\'s database backend still runs runtime %s, loaded before dbt_learn was '
+               'reinstalled: a connection pool keeps backends alive. Let the pool reconnect them (pgbouncer: '
+               'RECONNECT on its admin console; scripts/pgbouncer.sh reconnect for the local one), then rerun.'
+               % runtime.__version__)
 {%- endmacro %}
 
 {% macro functions_ddl() -%}

@@ -47,11 +47,6 @@ def runtime_info():
     return json.dumps({"runtime_version": __version__, "libraries": library_versions(), "metrics": metric_catalog()})
 
 
-def loaded_runtime_version():
-    """The runtime this backend loaded (a pooled backend may keep an older one after a reinstall)."""
-    return __version__
-
-
 def algorithms(plpy):
     """The estimators ml_train can name, for the SQL function dbt_learn.algorithms (the ml_algorithms model)."""
     from ._catalog import algorithms_rows

@@ -13,7 +13,7 @@ from ._version import __version__
 ENTRY_POINTS = {
     # SQL function dbt_learn.<name>: (module of dbt_learn, function)
     "runtime_info": ("_in_database", "runtime_info"),
-    "loaded_runtime_version": ("_in_database", "loaded_runtime_version"),
+    "loaded_runtime_version": ("sql_functions", "loaded_runtime_version"),
     "describe_algorithm": ("_in_database", "describe_algorithm"),
     "algorithms": ("_in_database", "algorithms"),
     # training
@@ -42,6 +42,11 @@ ENTRY_POINTS = {
 }
 
 __all__ = ["__version__", *ENTRY_POINTS]
+
+
+def loaded_runtime_version():
+    """The runtime this backend loaded: a pooled backend keeps this module, and its version, across a reinstall."""
+    return __version__
 
 
 def __getattr__(name):

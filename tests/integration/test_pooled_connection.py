@@ -20,10 +20,16 @@ STALE_BACKEND = """
 {% macro pretend_the_backend_loaded_an_older_runtime() %}
   {#- What a pooled backend looks like after a reinstall: it keeps the runtime module it imported before. -#}
   {% do run_query("select dbt_learn.loaded_runtime_version()") %}
-  {% do run_query("do $$ GD['dbt_learn'].__version__ = '0.0.1-loaded-before' $$ language plpython3u") %}
+  {% do run_query("do $$ STALE $$ language plpython3u") %}
   {% do dbt_learn.check_runtime() %}
 {% endmacro %}
 """
+# The same runtime version with another number; a runtime from before 0.8.0, whose module had no entry-point table.
+STALE_MODULES = {
+    "older version": "GD['dbt_learn'].__version__ = '0.0.1-loaded-before'",
+    "before the entry points": "import types; "
+                               "GD['dbt_learn'] = types.SimpleNamespace(__version__='0.0.1-loaded-before')",
+}
 
 
 def _pgbouncer(*args):
@@ -68,8 +74,9 @@ def test_models_built_through_the_pool_equal_direct_ones_and_reuse_warm_backends
     assert warm & _pooled_backends(admin_conn, dbt_conn)
 
 
-def test_a_backend_that_still_runs_an_older_runtime_is_refused_with_what_to_do(project):
-    project.write("macros/pretend_stale_backend.sql", STALE_BACKEND)
+@pytest.mark.parametrize("stale", sorted(STALE_MODULES))
+def test_a_backend_that_still_runs_an_older_runtime_is_refused_with_what_to_do(project, stale):
+    project.write("macros/pretend_stale_backend.sql", STALE_BACKEND.replace("STALE", STALE_MODULES[stale]))
     try:
         result = project.dbt("run-operation", "pretend_the_backend_loaded_an_older_runtime", "--target", "admin")
     finally:
