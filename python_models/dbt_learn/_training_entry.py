@@ -14,7 +14,7 @@ from ._entry_support import returns_user_errors, thread_limit
 from ._training_read import Batch, take_staged
 from ._training_rows import decode
 from ._transport import feature_frame
-from .errors import ConfigurationError
+from .errors import ConfigurationError, TrainingDataError
 from .estimators import build_estimator, task_of, thread_budget
 from .evaluation import check_threshold
 from .lifecycle import check_lifecycle_options, config_fingerprint
@@ -48,16 +48,38 @@ def train_staged(plpy, model_schema, model_name, spec_json):
                                  f"rerun the model.")
     X, y, rows_fingerprint, texts = decode(batch.blocks, _TARGET_KINDS.get(task), classes=batch.class_index,
                                            text_columns=batch.texts, keep=batch.keep, seed=batch.seed)
-    sample, classes = batch.sample, batch.classes
+    sample, classes, target_type = batch.sample, batch.classes, batch.target_type
     del batch  # the blocks are freed; the decoded matrix is all that is left of the rows
     if classes is not None and len(classes) > 1:
         present = np.unique(y)
         if len(present) < len(classes):  # meta.sample rows dropped every row of a class: it is not a class here
             classes, y = [classes[i] for i in present], np.searchsorted(present, y)
+    target_name = (spec.get("target") or {}).get("name")
+    if task == "classification" and len(classes or ()) < 2:
+        raise TrainingDataError(
+            f"model '{model_name}': target '{target_name}' has one class ('{(classes or [''])[0]}') in its {len(X)} "
+            f"training rows; a classifier needs at least two: check the training view's filters"
+            f"{' and meta.sample' if sample else ''}, or choose an anomaly detector.")
+    if task == "regression":
+        _check_finite(model_name, f"target column '{target_name}'", y, len(X),
+                      f"a regressor needs a finite target: filter those rows out in the training view (where "
+                      f"{target_name} not in ('NaN', 'Infinity', '-Infinity'))")
+    if target_type:  # an enum target is recorded, and scored, as text
+        spec["target"] = {**spec["target"], "type": target_type}
     if sample:
         sample["rows_used"] = len(X)
     return _train_decoded(plpy, model_schema, model_name, spec, estimator, task, settings, X, y, texts,
                           rows_fingerprint, classes, sample)
+
+
+def _check_finite(model_name, what, values, n_rows, advice, nan_is_null=False):
+    """Refuse NaN, Infinity or -Infinity in ``values`` (only the infinities when NaN is a NULL feature, imputed or
+    refused by the fit), naming the column and the number of rows."""
+    nan, infinite = 0 if nan_is_null else int(np.isnan(values).sum()), int(np.isinf(values).sum())
+    if nan or infinite:
+        found = " and ".join(text for count, text in ((nan, "NaN"), (infinite, "Infinity or -Infinity")) if count)
+        raise TrainingDataError(f"model '{model_name}': {what} has {found} in {nan + infinite} of {n_rows} training "
+                                f"rows; {advice}.")
 
 
 def _prepare(plpy, model_name, spec, classes):
@@ -90,6 +112,12 @@ def _train_decoded(plpy, model_schema, model_name, spec, estimator, task, settin
     order = X[:, -1] if spec.get("split") == "time" else None
     X = X[:, :len(numeric_names)]
     stats = numeric_training_stats(numeric_names, X)
+    for index, name in enumerate(numeric_names):  # Infinity shows in the extremes: no pass over X unless it is there
+        if any(stats[name][key] is not None and not np.isfinite(stats[name][key]) for key in ("min", "max")):
+            _check_finite(model_name, f"feature column '{name}'", X[:, index], n_rows,
+                          f"dbt_learn does not treat it as missing (it is a value, not a NULL): replace it in the "
+                          f"training view with NULL or a finite cap (e.g. case when {name} in ('Infinity', "
+                          f"'-Infinity') then null else {name} end)", nan_is_null=True)
     if settings is not None:
         estimator = preprocessing.build(model_name, estimator, features, settings)
         if preprocessing.takes_frame(estimator):

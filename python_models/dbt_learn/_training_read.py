@@ -62,6 +62,7 @@ class Batch:
     keep: int = None  # meta.sample rows: keep that many rows (canonical_positions)
     seed: int = 0
     sample: dict = field(default_factory=dict)  # rows_seen, rows_read, and the sample's settings
+    target_type: str = None  # the target's type as recorded, when not the training view's: 'text' for an enum
 
 
 def train_query(plpy, model_schema, model_name, spec_json, query):
@@ -193,6 +194,7 @@ def read(plpy, model_name, spec, query):
     batch = Batch(blocks, n_rows, [column.decoded() for column in texts])
     if task == "classification":
         batch.classes, position = _sorted_labels(plpy, query, list(labels.lookup))
+        batch.target_type = "text" if _target_is_enum(plpy, query) else None
         batch.class_index = position[labels.codes()]
     if sample:
         batch.seed = sample["seed"]
@@ -213,6 +215,14 @@ def _sorted_labels(plpy, query, labels):
     ordered = plpy.execute(plan, [labels])[0]["labels"] or []
     where = {label: index for index, label in enumerate(ordered)}
     return ordered, np.array([where[label] for label in labels], dtype=np.int64)
+
+
+def _target_is_enum(plpy, query):
+    """Whether a classifier's target is an enum: its labels are then recorded, and scored, as text (the registry's
+    target_type), not as a type named by schema that scoring elsewhere could not cast to."""
+    oid = plpy.execute(f"select q.__dbt_learn_class_value from ({query}) as q limit 0").coltypes()[0]
+    rows = plpy.execute(_plan(plpy, "select typtype = 'e' as enum from pg_type where oid = $1", ["oid"]), [oid])
+    return bool(rows and rows[0]["enum"])
 
 
 def _too_large(model_name, rows, row_bytes, megabytes, limit, sample):

@@ -4,7 +4,10 @@ Every value travels as a query parameter; plans are prepared once per backend.
 """
 
 import json
+import math
 from collections import OrderedDict
+
+import numpy as np
 
 from . import serialization
 from .errors import ModelAccessError, ScoringError
@@ -102,8 +105,7 @@ def register_version(plpy, record, artifact):
         ["text", "text"],
     ), [schema, name])[0]["version"]
     record = {**record, "version": version}
-    values = [json.dumps(record[column], default=str) if kind == "jsonb" and record[column] is not None
-              else record[column]
+    values = [json_text(record[column]) if kind == "jsonb" and record[column] is not None else record[column]
               for column, kind in _VERSION_COLUMNS]
     plpy.execute(_plan(plpy, _INSERT_VERSION, _INSERT_TYPES), values)
     plpy.execute(_plan(
@@ -112,6 +114,29 @@ def register_version(plpy, record, artifact):
         ["text", "text", "int4", "bytea"],
     ), [schema, name, version, artifact])
     return version
+
+
+def json_text(value):
+    """``value`` as the text of a jsonb value. jsonb has no NaN or Infinity: a non-finite number (a metric that is
+    undefined, the moments of an all-NULL column) is stored as null, and json.dumps(allow_nan=False) refuses any that
+    is left, so no path can write invalid jsonb."""
+    return json.dumps(_finite_or_null(value), default=str, allow_nan=False)
+
+
+def _finite_or_null(value):
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return _finite_or_null(value.tolist())
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
 
 
 def load_version(plpy, schema, name, version):

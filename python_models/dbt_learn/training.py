@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import preprocessing
-from .errors import TrainingDataError
+from .errors import DbtLearnError, TrainingDataError
 from .evaluation import HEADLINE, compute_metrics, cross_validate_scores, model_outputs, split_rows, take
 
 
@@ -140,16 +140,28 @@ def _timed_fit(model, estimator, X, y, private_input=False):
 
 @contextlib.contextmanager
 def fit_errors(model, name, method, missing_advice):
-    """scikit-learn's ValueError from ``name.method`` as a TrainingDataError naming the model: NaN in the input means
-    NULL features (``missing_advice`` says what to do), anything else is the estimator's own message."""
+    """Any exception from ``name.method`` as a TrainingDataError naming the model and the estimator (NaN in X: NULL
+    features, ``missing_advice`` says what to do); the database's errors (a cancel) and the runtime's pass through."""
     try:
         yield
-    except ValueError as exc:
+    except DbtLearnError:
+        raise
+    except (ValueError, TypeError) as exc:
         message = str(exc)
+        if "Input y contains" in message:
+            raise TrainingDataError(f"model '{model}': {name}.{method} refused the target column: {message} Filter "
+                                    f"those rows out in the training view.") from None
         if "NaN" in message:
             raise TrainingDataError(f"model '{model}': {name} does not accept missing values and a feature column has "
                                     f"NULLs{missing_advice} ({message})") from None
         raise TrainingDataError(f"model '{model}': {name}.{method} failed: {message}") from None
+    except Exception as exc:  # noqa: BLE001 - translated, never a raw traceback
+        if any(kind.__name__ == "SPIError" for kind in type(exc).__mro__):
+            raise
+        advice = ("train on fewer rows (meta.sample) or a lighter configuration" if isinstance(exc, MemoryError)
+                  else "check the training data and the hyperparameters, or choose another algorithm")
+        raise TrainingDataError(f"model '{model}': {name}.{method} failed with {type(exc).__name__}: "
+                                f"{str(exc) or 'no message'}; {advice}.") from None
 
 
 _QUANTILES = np.linspace(0, 1, 11)
