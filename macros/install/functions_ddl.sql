@@ -1,6 +1,7 @@
 {#- The PL/Python entry points. Each body is two lines: load the runtime once per backend (from the venv fixed in
-    dbt_learn.installation at install time, never from a setting a user can change), then call its entry point of
-    the same name (python_models/dbt_learn/sql_functions.py). -#}
+    dbt_learn.installation at install time, never from a setting a user can change; a venv that cannot be imported
+    is an error that names it and says how to reinstall it), then call its entry point of the same name
+    (python_models/dbt_learn/sql_functions.py). -#}
 {% macro plpython_boot() -%}
 if 'dbt_learn' not in GD:
     import sys
@@ -9,9 +10,18 @@ if 'dbt_learn' not in GD:
     installed = plpy.execute('select site_packages, runtime_version from dbt_learn.installation')
     if not installed:
         plpy.error('dbt_learn is not installed: run dbt run-operation dbt_learn.install as a superuser')
-    if installed[0]['site_packages'] not in sys.path:
-        sys.path.insert(0, installed[0]['site_packages'])
-    import dbt_learn.sql_functions as runtime
+    site_packages = installed[0]['site_packages']
+    if site_packages not in sys.path:
+        sys.path.insert(0, site_packages)
+    try:
+        import dbt_learn.sql_functions as runtime
+    except Exception as error:
+        # A venv deleted, moved or half-installed: say where it was looked for and how to restore it.
+        import os
+        plpy.error('dbt_learn: the server venv at %s%s cannot be imported (%s: %s); the admin reinstalls it: '
+                   'make setup, or pip install the dbt-learn-runtime there and rerun dbt_learn.install'
+                   % (site_packages, '' if os.path.isdir(site_packages) else ' (the directory does not exist)',
+                      type(error).__name__, error))
     expected = installed[0]['runtime_version']
     if expected is not None and runtime.__version__ != expected:
         plpy.error('dbt_learn: the server venv has runtime %s but %s was installed; rerun dbt_learn.install'

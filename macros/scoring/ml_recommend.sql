@@ -8,7 +8,8 @@
     as-of moment). Items the user interacted with in the training data are left out (exclude_seen=false keeps
     them). A user the model has never seen (cold start) gets the most popular items, scored by the share of
     training users who had each (cold_start='none': no rows for them). NULL users are skipped; users are matched by
-    their text form. The version is read from the registry when the model compiles, as for ml_score. -#}
+    their text form. The version is read from the registry when the model compiles, as for ml_score. A user column, or
+    the model's item column, named like one of the added columns is refused at compile time. -#}
 {% macro ml_recommend(model, relation, user_column=none, k=none, version=none, exclude_seen=true,
                       cold_start='popular') -%}
   {{ return(adapter.dispatch('ml_recommend', 'dbt_learn')(model, relation, user_column, k, version, exclude_seen,
@@ -36,9 +37,18 @@
         ~ "; its columns are: " ~ available | join(', ') ~ ". Pass user_column= to name the column holding the "
         ~ "users (the model was trained on '" ~ user.name ~ "').") }}
   {%- endif -%}
-  {%- if column in [item.name, 'rank', 'score', 'model_version', 'scored_at'] -%}
+  {#- the columns added beside the user: the item column's name (from training) must not be one of them either -#}
+  {%- set added = ['rank', 'score', 'model_version', 'scored_at'] -%}
+  {%- if item.name in added -%}
+    {{ exceptions.raise_compiler_error(context ~ "the model's item column '" ~ item.name ~ "' has the name of a "
+        ~ "column ml_recommend adds (" ~ added | join(', ') ~ "), so the recommendations would have it twice; rename "
+        ~ "it in the model's training relation (e.g. select " ~ item.name ~ " as item_" ~ item.name
+        ~ "), set meta.item_column to the new name and retrain.") }}
+  {%- endif -%}
+  {%- if column in [item.name] + added -%}
     {{ exceptions.raise_compiler_error(context ~ "user column '" ~ column ~ "' has the name of an output column ("
-        ~ item.name ~ ", rank, score, model_version, scored_at); rename it in the relation.") }}
+        ~ ([item.name] + added) | join(', ') ~ "), so the recommendations would have it twice; rename it in the "
+        ~ "relation (e.g. select " ~ column ~ " as source_" ~ column ~ ") and pass the new name as user_column.") }}
   {%- endif -%}
   {%- if k is not none and (k is not number or k is sameas true or k is sameas false or k < 1 or k != k | int) -%}
     {{ exceptions.raise_compiler_error(context ~ "k must be a positive integer (items per user); got " ~ k ~ ".") }}

@@ -9,7 +9,9 @@
     refreshed, with the current version, on every dbt run.
 
     In an incremental model (a prediction log) the scores accumulate instead: see unscored_rows_sql. `explain=k`
-    adds `explanation`, each row's k largest feature contributions (linear and tree models). -#}
+    adds `explanation`, each row's k largest feature contributions (linear and tree models). An id column or
+    changed_column named like one of the added columns (or starting with __dbt_learn_) is refused at compile time:
+    rename it in the scored relation. -#}
 {% macro ml_score(model, relation, id_columns=none, version=none, changed_column=none, explain=none) -%}
   {{ return(adapter.dispatch('ml_score', 'dbt_learn')(model, relation, id_columns, version, changed_column,
                                                       explain)) }}
@@ -58,6 +60,24 @@
     {#- carried next to the ids, so the log remembers which value of the row it scored -#}
     {%- set carried = ids + [changed_column] -%}
   {%- endif -%}
+  {%- set context = "dbt_learn: ml_score(" ~ this.identifier ~ "): model '" ~ model.identifier ~ "': " -%}
+  {%- set listed = [] -%}
+  {%- for column in ids -%}
+    {%- if column in listed -%}
+      {{ exceptions.raise_compiler_error(context ~ "id column '" ~ column ~ "' is listed twice in id_columns, so the "
+          ~ "scores would have it twice; list it once.") }}
+    {%- endif -%}
+    {%- do listed.append(column) -%}
+  {%- endfor -%}
+  {%- set outputs = dbt_learn.score_output_column_names(trained, explain) -%}
+  {%- for column in carried if column in outputs or column.startswith('__dbt_learn_') -%}
+    {%- set role = 'changed_column' if column == changed_column else 'id column' -%}
+    {{ exceptions.raise_compiler_error(context ~ role ~ " '" ~ column ~ "' of " ~ relation ~ " has the name of a "
+        ~ "column ml_score adds (" ~ outputs | join(', ') ~ ", or any name starting with __dbt_learn_), so the "
+        ~ "scores would have it twice; rename it in the scored relation (e.g. select " ~ column ~ " as source_"
+        ~ column | trim('_') ~ ") and pass the new name as " ~ ('changed_column' if column == changed_column
+        else 'id_columns (or meta.id_columns of the model)') ~ ".") }}
+  {%- endfor -%}
   {%- set rows = dbt_learn.unscored_rows_sql(relation, ids, trained.version, changed_column) -%}
   {{ return(dbt_learn.scoring_sql(model, rows, carried, trained, explain)) }}
 {%- endmacro %}

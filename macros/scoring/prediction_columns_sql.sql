@@ -39,3 +39,27 @@
   {%- endif -%}
   {{ return(names) }}
 {%- endmacro %}
+
+{#- The columns ml_score adds after the carried id columns (and changed_column), in prediction_columns_sql's order:
+    a carried column of one of these names, or of the prefix __dbt_learn_ that the scoring query's own columns use,
+    would appear twice, so ml_score refuses it at compile time. -#}
+{% macro score_output_column_names(trained, explain=none) -%}
+  {%- set names = [] -%}
+  {%- if trained.task == 'anomaly_detection' -%}
+    {%- do names.append('is_anomaly') -%}
+    {%- do names.append('anomaly_score') -%}
+  {%- else -%}
+    {%- do names.append('prediction') -%}
+  {%- endif -%}
+  {%- if trained.task == 'classification' and trained.predicts_probabilities -%}
+    {%- for name in dbt_learn.probability_column_names(trained.classes) -%}
+      {%- do names.append(name) -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {%- if explain -%}
+    {%- do names.append('explanation') -%}
+  {%- endif -%}
+  {%- do names.append('model_version') -%}
+  {%- do names.append('scored_at') -%}
+  {{ return(names) }}
+{%- endmacro %}
