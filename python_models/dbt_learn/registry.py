@@ -10,6 +10,7 @@ from collections import OrderedDict
 import numpy as np
 
 from . import serialization
+from ._library_check import check_loadable
 from .errors import ModelAccessError, ScoringError
 
 _plans = {}
@@ -144,8 +145,8 @@ def load_version(plpy, schema, name, version):
     _require_schema_privilege(plpy, schema, "USAGE", name, "score with models")
     rows = plpy.execute(_plan(
         plpy,
-        "select task, features, classes, artifact_sha256, preprocessing, (config->>'threshold')::float8 as threshold "
-        "from dbt_learn.model_versions "
+        "select task, features, classes, artifact_sha256, preprocessing, (config->>'threshold')::float8 as threshold, "
+        "library_versions from dbt_learn.model_versions "
         "where model_schema = $1 and model_name = $2 and version = $3",
         ["text", "text", "int4"],
     ), [schema, name, version])
@@ -167,6 +168,7 @@ def load_version(plpy, schema, name, version):
     cached = _recall(key)
     if cached is not None and cached[0] == meta["artifact_sha256"]:
         return cached[1], cached[2]
+    check_loadable(name, version, meta.pop("library_versions", None))  # before unpickling; a cached one was checked
     artifact = plpy.execute(_plan(
         plpy,
         "select artifact from dbt_learn.model_artifacts where model_schema = $1 and model_name = $2 and version = $3",
