@@ -33,14 +33,8 @@
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
   {% do dbt_learn.check_runtime() %}
-  {%- set allowed = dbt_learn.fetch_rows(
-      "select python_models_allowed and has_function_privilege(
-          'dbt_learn.python_frame(text, text, text, text, jsonb)', 'execute') from dbt_learn.installation", []) -%}
-  {%- if not allowed[0][0] -%}
-    {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "' is a Python model, but this database's "
-        ~ "dbt_learn install does not allow Python models for role '" ~ target.user ~ "'. Ask the admin to rerun "
-        ~ "dbt_learn.install with allow_python_models: true, or write the model in SQL.") }}
-  {%- endif -%}
+  {%- do dbt_learn.require_python_models(model, 'dbt_learn.python_frame(text, text, text, text, jsonb)',
+                                         'write the model in SQL') -%}
   {%- set frame = dbt_learn.call_runtime(
       "select dbt_learn.python_frame(%s, %s, %s, %s, %s::jsonb)::text",
       [this.schema, this.identifier, code, model.original_file_path, tojson({'is_incremental': append})]) -%}

@@ -6,14 +6,8 @@
 {%- endmacro %}
 
 {% macro postgres__train_python_model(model, options, code, retrain=none) -%}
-  {%- set allowed = dbt_learn.fetch_rows(
-      "select python_models_allowed and has_function_privilege(
-          'dbt_learn.train_python(text, text, jsonb, text, text)', 'execute') from dbt_learn.installation", []) -%}
-  {%- if not allowed[0][0] -%}
-    {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "' is a Python model, but this database's "
-        ~ "dbt_learn install does not allow Python models for role '" ~ target.user ~ "'. Ask the admin to rerun "
-        ~ "dbt_learn.install with allow_python_models: true, or write the model as SQL with meta.algorithm.") }}
-  {%- endif -%}
+  {%- do dbt_learn.require_python_models(model, 'dbt_learn.train_python(text, text, jsonb, text, text)',
+                                         'write the model as SQL with meta.algorithm') -%}
   {%- set spec = dbt_learn.training_spec(model, options, retrain) -%}
   {{ return(dbt_learn.call_runtime(
       "select dbt_learn.train_python(%s, %s, %s::jsonb, %s, %s)::text",

@@ -8,9 +8,9 @@ sample holds at most MAX_SAMPLE_POINTS, so a version's row stays a few kilobytes
 number is finite or null (JSON has no NaN).
 """
 
-import math
-
 import numpy as np
+
+from .registry import json_safe
 
 FORMAT = 1
 MAX_CURVE_POINTS = 200
@@ -116,15 +116,3 @@ def sample_positions(n_rows, limit=MAX_SAMPLE_POINTS):
     """Evenly spaced positions of at most ``limit`` rows: deterministic, and spread over the whole holdout."""
     return thin(n_rows, limit)
 
-
-def json_safe(value):
-    """``value`` with NaN and infinities as None and numpy scalars as Python numbers."""
-    if isinstance(value, dict):
-        return {key: json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(item) for item in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    return value

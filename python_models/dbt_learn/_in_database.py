@@ -116,13 +116,13 @@ def _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint, 
     ``search(complete)``, for meta.search, starts a hyperparameter search that calls ``complete(best_params,
     search_record)`` when it has run every candidate, possibly in a later call (see _search_entry).
     """
-    _check_pinned_version(plpy, spec, model_schema, model_name)
     versions = registry.fingerprints(plpy, model_schema, model_name)
     if (spec.get("retrain_policy") or "on_change") == "on_change" and not spec.get("force"):
         reason = unchanged_since(versions, data_fingerprint, config_fingerprint_)
         if reason:
             return json.dumps({"skipped": True, "reason": reason,
                                "deployment": _keep_serving(plpy, spec, model_schema, model_name)})
+    _check_pinned_version(plpy, spec, model_schema, model_name)  # before the fit: a pin to a missing version fails
     why = training_reason(spec, versions, data_fingerprint, config_fingerprint_)
     if search is not None:
         return search(lambda best_params, search_record: _fit_and_register(

@@ -121,16 +121,17 @@ def json_text(value):
     """``value`` as the text of a jsonb value. jsonb has no NaN or Infinity: a non-finite number (a metric that is
     undefined, the moments of an all-NULL column) is stored as null, and json.dumps(allow_nan=False) refuses any that
     is left, so no path can write invalid jsonb."""
-    return json.dumps(_finite_or_null(value), default=str, allow_nan=False)
+    return json.dumps(json_safe(value), default=str, allow_nan=False)
 
 
-def _finite_or_null(value):
+def json_safe(value):
+    """``value`` in plain Python: NaN and infinities as None, numpy scalars and arrays as numbers and lists."""
     if isinstance(value, dict):
-        return {key: _finite_or_null(item) for key, item in value.items()}
+        return {key: json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite_or_null(item) for item in value]
+        return [json_safe(item) for item in value]
     if isinstance(value, np.ndarray):
-        return _finite_or_null(value.tolist())
+        return json_safe(value.tolist())
     if isinstance(value, (float, np.floating)):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, np.integer):
