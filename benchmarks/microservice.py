@@ -2,20 +2,23 @@
 Postgres and predicts it with the same estimator dbt_learn serves (loaded from the registry's artifact).
 
 Configured by environment: DBT_LEARN_* connection settings, BENCH_TABLE (schema.table), BENCH_FEATURES (comma
-separated) and BENCH_ARTIFACT (a joblib file). Started by ``benchmarks.online``; not part of the package.
+separated) and BENCH_ARTIFACT (the registry's artifact, skops or joblib). Started by ``benchmarks.online``; not part
+of the package.
 """
 
 import os
+import pathlib
 import threading
 
-import joblib
 import numpy as np
 import psycopg
 from flask import Flask, jsonify
 from psycopg import sql
 
+from dbt_learn.serialization import load_exported
+
 app = Flask(__name__)
-_estimator = joblib.load(os.environ["BENCH_ARTIFACT"])
+_estimator = load_exported(pathlib.Path(os.environ["BENCH_ARTIFACT"]).read_bytes())
 _schema, _table = os.environ["BENCH_TABLE"].split(".")
 _query = sql.SQL("select {} from {}.{} where id = %s").format(
     sql.SQL(", ").join(sql.Identifier(name) for name in os.environ["BENCH_FEATURES"].split(",")),

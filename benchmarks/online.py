@@ -130,14 +130,14 @@ def _free_port():
 
 
 def _export_artifact(admin_conn, directory, model_schema=MODEL_SCHEMA):
-    """The deployed version's artifact, as the microservice would ship it: a joblib file."""
+    """The deployed version's artifact, as the microservice would ship it."""
     artifact = admin_conn.execute(
         "select a.artifact from dbt_learn.model_artifacts a join dbt_learn.model_versions v using "
         "(model_schema, model_name, version) left join dbt_learn.deployed_versions d using (model_schema, model_name) "
         "where v.model_schema = %s and v.model_name = %s and v.version = coalesce(d.version, "
         "(select max(version) from dbt_learn.model_versions where model_schema = %s and model_name = %s))",
         [model_schema, MODEL_NAME, model_schema, MODEL_NAME]).fetchone()[0]
-    path = pathlib.Path(directory) / "model.joblib"
+    path = pathlib.Path(directory) / "model.artifact"
     path.write_bytes(artifact)
     return path
 

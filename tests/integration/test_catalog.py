@@ -3,14 +3,13 @@ database (equal to the catalog computed offline with the same pinned libraries),
 meta-estimator train and score through ml_train / ml_score exactly as the same Pipeline refitted offline, and a search
 class named as the algorithm fails with the message pointing to meta.search, registering nothing."""
 
-import io
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
 
+from dbt_learn.serialization import load_exported
 from dbt_learn._catalog import COLUMNS, catalog
 from dbt_learn._transport import decode_training_rows
 
@@ -87,7 +86,7 @@ def _registered(admin_conn, schema, name):
         where v.model_schema = %s and v.model_name = %s order by v.version desc limit 1""", [schema, name])[0]
     artifact = query(admin_conn, "select artifact from dbt_learn.model_artifacts where model_schema = %s and "
                                  "model_name = %s and version = %s", [schema, name, version])[0][0]
-    return version, classes, [f["name"] for f in features], params, joblib.load(io.BytesIO(bytes(artifact)))
+    return version, classes, [f["name"] for f in features], params, load_exported(artifact)
 
 
 def _in_training_order(X, y, classes):

@@ -1,14 +1,13 @@
 """Explanations through dbt: the ml_feature_importances package model against the deployed estimators and an offline
 refit on the same rows, and ml_score's per-row top-k contributions against a manual computation."""
 
-import io
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
 
+from dbt_learn.serialization import load_exported
 from dbt_learn._transport import decode_training_rows
 
 from .conftest import query
@@ -56,7 +55,7 @@ def _artifact(admin_conn, schema, name):
     artifact = query(admin_conn, """select a.artifact from dbt_learn.model_artifacts a
                                     where a.model_schema = %s and a.model_name = %s order by version desc limit 1""",
                      [schema, name])[0][0]
-    return joblib.load(io.BytesIO(bytes(artifact)))
+    return load_exported(artifact)
 
 
 def _importances(conn, schema, name, level):

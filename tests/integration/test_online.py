@@ -105,16 +105,14 @@ def _row_model(schema, target, algorithm, params, meta):
 
 
 def _estimator(admin_conn, schema, name, version=None):
-    """The registered estimator (joblib artifact) of a version (default: the newest) and its class labels."""
-    import io
-
-    import joblib
+    """The registered estimator of a version (default: the newest) and its class labels."""
+    from dbt_learn.serialization import load_exported
 
     version = version or latest_version(admin_conn, schema, name)
     artifact, classes = query(admin_conn, """select a.artifact, v.classes from dbt_learn.model_artifacts a
         join dbt_learn.model_versions v using (model_schema, model_name, version)
         where model_schema = %s and model_name = %s and version = %s""", [schema, name, version])[0]
-    return joblib.load(io.BytesIO(bytes(artifact))), classes
+    return load_exported(artifact, name), classes
 
 
 @pytest.fixture(scope="module")

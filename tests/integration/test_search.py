@@ -1,9 +1,7 @@
 """meta.search through dbt: every trial stored with the version equals scikit-learn's own search on the same fit rows
 and folds, the best candidate is what serves, progress shows in the dbt log, and a fixed seed reproduces it."""
 
-import io
 
-import joblib
 import numpy as np
 import pytest
 from scipy import stats
@@ -11,6 +9,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.model_selection import GridSearchCV, KFold, ParameterSampler, StratifiedKFold
 
+from dbt_learn.serialization import load_exported
 from dbt_learn.evaluation import split_rows
 
 from .conftest import in_training_order, latest_version, load_table, query
@@ -63,7 +62,7 @@ def _version(conn, admin_conn, schema, name, version):
     artifact = query(admin_conn, """select artifact from dbt_learn.model_artifacts
                                     where model_schema = %s and model_name = %s and version = %s""",
                      [schema, name, version])[0][0]
-    return evaluation, params, joblib.load(io.BytesIO(bytes(artifact)))
+    return evaluation, params, load_exported(artifact)
 
 
 def _inner(artifact):

@@ -74,7 +74,7 @@ class Plpy:
 def registry_state(monkeypatch):
     monkeypatch.setattr(registry, "_estimators", registry.OrderedDict())
     monkeypatch.setattr(registry, "_plans", {})
-    monkeypatch.setattr(registry.serialization, "load", lambda artifact, sha256, name: "estimator")
+    monkeypatch.setattr(registry.serialization, "load", lambda artifact, sha256, name, **_: "estimator")
 
 
 def test_load_version_refuses_before_reading_or_unpickling_the_artifact(registry_state):

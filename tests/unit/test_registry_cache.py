@@ -30,7 +30,7 @@ class RegistryPlpy:
 def empty_cache(monkeypatch):
     monkeypatch.setattr(registry, "_estimators", registry.OrderedDict())
     monkeypatch.setattr(registry, "_plans", {})
-    monkeypatch.setattr(registry.serialization, "load", lambda artifact, sha256, name: ("estimator", artifact))
+    monkeypatch.setattr(registry.serialization, "load", lambda artifact, sha256, name, **_: ("estimator", artifact))
     return RegistryPlpy()
 
 
