@@ -32,13 +32,17 @@ def returns_user_errors(function):
 
 @contextmanager
 def thread_limit(options):
-    """Cap BLAS/OpenMP threads: dbt runs several models at once, each in its own backend.
+    """Cap BLAS/OpenMP threads: dbt runs several models at once, each in its own backend; and let a statement
+    timeout or a cancel stop the compute inside (``_interrupts.interruptible``: every fit and batch prediction runs
+    in here).
 
     ``threads_per_model`` wins when set; otherwise the cores are shared out among dbt's threads.
     """
     from threadpoolctl import threadpool_limits
 
+    from ._interrupts import interruptible
+    from ._work_bounds import installed_work_bounds
     from .estimators import thread_budget
 
-    with threadpool_limits(limits=thread_budget(options)):
+    with threadpool_limits(limits=thread_budget(options, installed_work_bounds())), interruptible():
         yield

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import registry
 from ._entry_support import thread_limit, user_errors
+from ._interrupts import interruptible
 from ._server_io import copy_into
 from ._transport import decode_float_matrix, decode_text_column, feature_frame
 from .errors import ScoringError
@@ -35,7 +36,8 @@ def predict_into_temp(plpy, model_schema, model_name, version, n_rows, features,
     """
     global _temp_tables
     with user_errors(plpy):
-        estimator, meta = registry.load_version(plpy, model_schema, model_name, version)
+        with interruptible():  # a large artifact's first load (imports, deserialization) runs for seconds
+            estimator, meta = registry.load_version(plpy, model_schema, model_name, version)
         options = json.loads(options_json or "{}")
         _temp_tables += 1
         table = f"dbt_learn_predictions_{os.getpid()}_{_temp_tables}"

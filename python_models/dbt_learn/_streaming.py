@@ -15,6 +15,7 @@ import numpy as np
 
 from . import registry
 from ._entry_support import user_errors
+from ._interrupts import InterruptedWork, interruptible, raise_pending
 from ._score_tables import scores_payload
 from ._scoring_entry import score_chunk
 from .errors import ScoringError
@@ -51,7 +52,8 @@ def score_relation(plpy, model_schema, model_name, version, query, chunk_query, 
         try:
             for chunk in chunks:
                 if model is None:  # not before the first row: an empty increment does not load the model
-                    model = _load(plpy, model_schema, model_name, version)
+                    with interruptible():  # a large artifact's first load runs for seconds
+                        model = _load(plpy, model_schema, model_name, version)
                     layout.numeric = len(model[1]["features"]) - _text_count(model[1])
                 estimator, meta = model
                 features, ids = layout.split(model_name, chunk.n_rows, chunk.joined("row_bytes"))
@@ -66,6 +68,9 @@ def score_relation(plpy, model_schema, model_name, version, query, chunk_query, 
                 rows_done += n_rows
             for payload in pipeline.drain():
                 plpy.execute(append, [table, payload])
+        except InterruptedWork:  # the worker thread's chunk stopped for a cancel: Postgres raises it here
+            pipeline.close()
+            raise_pending()
         finally:
             pipeline.close()
         if done > 1:

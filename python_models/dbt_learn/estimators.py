@@ -13,6 +13,7 @@ import re
 import sys
 
 from . import _meta_estimators as meta
+from ._work_bounds import bound_error, check_work_bounds, installed_work_bounds
 from .errors import ConfigurationError
 
 # Searched in this order for short names; the rest of sklearn.__all__ follows.
@@ -188,35 +189,43 @@ def task_of(estimator, model=None):
     return task
 
 
-def thread_budget(options):
+def thread_budget(options, bounds=None):
     """Threads one model may use: ``threads_per_model``, else the cores shared out among dbt's threads (the cap that
-    ``_entry_support.thread_limit`` applies to BLAS/OpenMP)."""
+    ``_entry_support.thread_limit`` applies to BLAS/OpenMP). A ``threads_per_model`` above the bound is refused."""
     options = options or {}
-    return int(options.get("threads_per_model")
-               or max(1, (os.cpu_count() or 1) // max(1, options.get("dbt_threads") or 1)))
+    wanted = options.get("threads_per_model")
+    bound = (bounds or {}).get("threads_per_model")
+    if wanted and bound and not isinstance(wanted, bool) and isinstance(wanted, (int, float)) and wanted > bound:
+        model = str(options.get("unique_id") or "").rsplit(".", 1)[-1] or "this model"
+        raise bound_error(model, "threads_per_model", wanted, bound)
+    return int(wanted or max(1, (os.cpu_count() or 1) // max(1, options.get("dbt_threads") or 1)))
 
 
 def build_estimator(model, algorithm, params=None, random_state=None, allowed_packages=DEFAULT_PACKAGES,
-                    threads=None):
+                    threads=None, bounds=None):
     """Instantiate the configured estimator, checking every hyperparameter name against ``get_params()``.
 
     Estimator-valued hyperparameters of meta-estimators (``estimator``, ``estimators``, ``final_estimator``, ...) are
     built the same way from an algorithm name or ``{algorithm, params}``; ``threads`` is the thread budget given to
-    XGBoost/LightGBM's ``n_jobs`` (default: ``thread_budget({})``).
+    XGBoost/LightGBM's ``n_jobs`` (default: ``thread_budget({})``). ``bounds``: the work bounds (default: the
+    installation's, ``installed_work_bounds``); a hyperparameter above its bound is refused.
     """
     if params is not None and not isinstance(params, dict):
         raise ConfigurationError(f"model '{model}': meta.params must be a mapping of hyperparameter names to values.")
     cls = resolve_algorithm(model, algorithm, allowed_packages)
-    return build_from_class(model, cls, params, random_state, allowed_packages, threads)
+    return build_from_class(model, cls, params, random_state, allowed_packages, threads, bounds)
 
 
-def build_from_class(model, cls, params=None, random_state=None, allowed_packages=DEFAULT_PACKAGES, threads=None):
+def build_from_class(model, cls, params=None, random_state=None, allowed_packages=DEFAULT_PACKAGES, threads=None,
+                     bounds=None):
     meta.refuse_composition(model, cls)
     params = dict(params or {})
+    bounds = installed_work_bounds() if bounds is None else bounds
+    check_work_bounds(model, params, bounds)
 
     def build_nested(spec):
         algorithm, nested_params = spec
-        return build_estimator(model, algorithm, nested_params, random_state, allowed_packages, threads)
+        return build_estimator(model, algorithm, nested_params, random_state, allowed_packages, threads, bounds)
 
     params = meta.build_nested(model, cls, params, build_nested)
     required = meta.required_arguments(cls)

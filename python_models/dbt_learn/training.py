@@ -41,6 +41,10 @@ def fit_with_holdout(model, estimator, X, y, task, *, holdout_size=0.2, random_s
     prediction baseline and the importances need are taken first (``Fit.importance_rows``)."""
     from sklearn.base import clone
 
+    from ._work_bounds import check_work_bounds, installed_work_bounds
+
+    # A Python model's estimator was built by its code, not by build_estimator: the bounds are checked here.
+    check_work_bounds(model, estimator.get_params(deep=True), installed_work_bounds())
     n_rows = len(X)
     fit_rows, holdout = split_rows(model, y, task, n_rows, holdout_size=holdout_size, random_state=random_state,
                                    split=split, order=order, class_names=class_names)
