@@ -2,7 +2,9 @@
     code with this role's privileges and stages its DataFrame; this role's own CREATE TABLE AS (or INSERT) then reads
     it from dbt_learn.python_frame_rows, so the table is created by, owned by and readable as this role, in the
     model's schema, with Postgres checking CREATE there. Any failure happens before the swap: the previous table
-    stays. -#}
+    stays. The swap is one multi-statement query (one transaction) under the model's lock (dbt_learn.lock_model),
+    decided from the catalog like ml_train's, so concurrent runs of one model neither fail nor leave
+    __dbt_tmp/__dbt_backup relations. -#}
 {% macro python_frame_model(model, code, incremental) -%}
   {{ return(adapter.dispatch('python_frame_model', 'dbt_learn')(model, code, incremental)) }}
 {%- endmacro %}
@@ -18,17 +20,13 @@
   {%- set append = incremental and existing_relation is not none and existing_relation.is_table
                    and not should_full_refresh() -%}
   {%- set intermediate_relation = make_intermediate_relation(target_relation) -%}
-  {%- set backup_relation_type = 'table' if existing_relation is none else existing_relation.type -%}
-  {%- set backup_relation = make_backup_relation(target_relation, backup_relation_type) -%}
+  {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
   {%- set grant_config = config.get('grants') -%}
   {%- if incremental and config.get('unique_key') -%}
     {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.name ~ "': python_incremental appends the rows "
         ~ "model() returns and does not merge on unique_key; remove unique_key and return only new rows (compare "
         ~ "with session.table(dbt.this)).") }}
   {%- endif -%}
-  {{ drop_relation_if_exists(load_cached_relation(intermediate_relation)) }}
-  {{ drop_relation_if_exists(load_cached_relation(backup_relation)) }}
-
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
@@ -54,14 +52,33 @@
       insert into {{ target_relation }} ({{ frame.column_names }}) {{ rows_sql }}
     {%- endcall %}
   {%- else -%}
+    {%- set kinds = {} -%}
+    {%- for row in dbt_learn.fetch_rows(
+        "select c.relname::text, case c.relkind when 'v' then 'view' when 'm' then 'materialized view'
+         else 'table' end
+         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = %s and c.relname in (%s, %s, %s) and c.relkind in ('r', 'p', 'v', 'm', 'f')",
+        [this.schema, target_relation.identifier, intermediate_relation.identifier, backup_relation.identifier]) -%}
+      {%- do kinds.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {%- set current_kind = kinds.get(target_relation.identifier, 'table') -%}
     {% call statement('main') -%}
-      {{ get_create_table_as_sql(False, intermediate_relation, rows_sql) }}
+      select dbt_learn.lock_model({{ dbt_learn.sql_string_literal(this.schema) }},
+                                  {{ dbt_learn.sql_string_literal(this.identifier) }});
+      drop {{ kinds.get(intermediate_relation.identifier, 'table') }} if exists {{ intermediate_relation }} cascade;
+      drop {{ kinds.get(backup_relation.identifier, 'table') }} if exists {{ backup_relation }} cascade;
+      {{ get_create_table_as_sql(False, intermediate_relation, rows_sql) }};
+      {%- for index in config.get('indexes', default=[]) %}
+      {{ get_create_index_sql(intermediate_relation, index) }};
+      {%- endfor %}
+      alter {{ current_kind }} if exists {{ target_relation }}
+          rename to {{ dbt_learn.quote_identifier(backup_relation.identifier) }};
+      alter table {{ intermediate_relation }} rename to {{ dbt_learn.quote_identifier(target_relation.identifier) }};
+      drop {{ current_kind }} if exists {{ backup_relation }} cascade
     {%- endcall %}
-    {% do create_indexes(intermediate_relation) %}
-    {% if existing_relation is not none %}
-      {{ adapter.rename_relation(existing_relation, backup_relation) }}
-    {% endif %}
-    {{ adapter.rename_relation(intermediate_relation, target_relation) }}
+    {%- for relation in [intermediate_relation, backup_relation, target_relation] -%}
+      {%- do adapter.cache_dropped(relation) -%}  {#- dbt's materialization runner adds the target back -#}
+    {%- endfor -%}
   {%- endif -%}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
@@ -69,7 +86,6 @@
                                                                                 full_refresh_mode=not append)) %}
   {% do persist_docs(target_relation, model) %}
   {{ adapter.commit() }}
-  {{ drop_relation_if_exists(backup_relation) }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
   {{ log("dbt_learn: " ~ model.name ~ ": " ~ ("appended " if append else "built ") ~ frame.rows ~ " row(s), "
          ~ frame.columns | length ~ " column(s)", info=False) }}

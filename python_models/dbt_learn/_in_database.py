@@ -115,19 +115,38 @@ def _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint, 
 
     ``search(complete)``, for meta.search, starts a hyperparameter search that calls ``complete(best_params,
     search_record)`` when it has run every candidate, possibly in a later call (see _search_entry).
+
+    The model's lock is taken first and held until the training transaction commits: an overlapping run of the same
+    model waits here, then finds this run's version in the fingerprints and skips.
     """
+    skipped = _skip_if_unchanged(plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_)
+    if skipped:
+        return skipped
     versions = registry.fingerprints(plpy, model_schema, model_name)
-    if (spec.get("retrain_policy") or "on_change") == "on_change" and not spec.get("force"):
-        reason = unchanged_since(versions, data_fingerprint, config_fingerprint_)
-        if reason:
-            return json.dumps({"skipped": True, "reason": reason,
-                               "deployment": _keep_serving(plpy, spec, model_schema, model_name)})
     _check_pinned_version(plpy, spec, model_schema, model_name)  # before the fit: a pin to a missing version fails
     why = training_reason(spec, versions, data_fingerprint, config_fingerprint_)
     if search is not None:
-        return search(lambda best_params, search_record: _fit_and_register(
-            plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_, fit, why, search_record))
+        def complete(best_params, search_record):
+            # A search ends in a later statement, which is another transaction when dbt's connection autocommits:
+            # check again under the lock, so an overlapping run that registered meanwhile is not duplicated.
+            return _skip_if_unchanged(plpy, spec, model_schema, model_name, data_fingerprint,
+                                      config_fingerprint_) or _fit_and_register(
+                plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_, fit, why, search_record)
+        return search(complete)
     return _fit_and_register(plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_, fit, why)
+
+
+def _skip_if_unchanged(plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_):
+    """Take the model's lock, then the on_change skip check: the skipped outcome as JSON, or None to train."""
+    registry.lock_model(plpy, model_schema, model_name)
+    if (spec.get("retrain_policy") or "on_change") != "on_change" or spec.get("force"):
+        return None
+    reason = unchanged_since(registry.fingerprints(plpy, model_schema, model_name), data_fingerprint,
+                             config_fingerprint_)
+    if not reason:
+        return None
+    return json.dumps({"skipped": True, "reason": reason,
+                       "deployment": _keep_serving(plpy, spec, model_schema, model_name)})
 
 
 def _fit_and_register(plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_, fit, why,

@@ -59,6 +59,8 @@ def train(plpy, model_schema, model_name, spec, query):
     fingerprint = hashlib.sha256(json.dumps(["partial_fit", survey.fingerprint, survey.classes, epochs, seed,
                                              rows_per_chunk]).encode()).hexdigest()
     staged = Staged(fingerprint, task, survey.classes)
+    # The model's lock before the skip check, held to the commit: an overlapping run waits, then skips.
+    registry.lock_model(plpy, model_schema, model_name)
     if _will_skip(plpy, spec, model_schema, model_name, fingerprint):
         return staged  # train_staged's retrain policy skips it: no pass over the rows
     holdout_size = spec.get("holdout_size", 0.2) or 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._training_rows import RowBlocks
-from .errors import ConfigurationError, TrainingDataError
+from .errors import ConfigurationError, DbtLearnError, TrainingDataError
 
 _FETCH_ROWS = 10_000
 _DEFAULT_BATCH_MB = 1024
@@ -75,7 +75,7 @@ def train_query(plpy, model_schema, model_name, spec_json, query):
             batch = train(plpy, model_schema, model_name, spec, query)
         else:
             batch = read(plpy, model_name, spec, query)
-    except (ConfigurationError, TrainingDataError) as exc:
+    except DbtLearnError as exc:  # every user error of the read (and of partial_fit's lock), as its message
         return json.dumps({"error": str(exc)})
     _staged.clear()  # one training call at a time per session: anything left was abandoned
     _staged[(model_schema, model_name)] = batch
