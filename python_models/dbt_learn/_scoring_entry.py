@@ -110,21 +110,22 @@ def predict_row(plpy, model_schema, model_name, features, output, serving):
 
 
 _row_threads_limited = False
-_row_predictors = {}  # id(estimator) -> (estimator, RowPredictor or None), built once per cached version
+_UNBUILT = object()
 
 
 def _fast_row(estimator, meta, features):
     """``(predictor, row)`` when a fast path covers the model and this row (floats, or a jsonb object of a
     numbers-only model), else None."""
-    entry = _row_predictors.get(id(estimator))
-    if entry is None or entry[0] is not estimator:
+    # Built once per cached version and kept in its metadata, so it lives exactly as long as the registry's cache
+    # keeps the version (a cache of its own, keyed apart, kept every evicted estimator alive: 5 MiB a version).
+    predictor = meta.get("row_predictor", _UNBUILT)
+    if predictor is _UNBUILT:
         predictor = None
         if all(f["kind"] == "numeric" for f in meta["features"]) and not _takes_frame(estimator, meta):
             from ._row_predictors import build
 
             predictor = build(estimator, meta["task"], len(meta["features"]))
-        entry = _row_predictors[id(estimator)] = (estimator, predictor)
-    predictor = entry[1]
+        meta["row_predictor"] = predictor
     if predictor is None:
         return None
     if isinstance(features, str):

@@ -212,6 +212,41 @@ def test_anything_but_a_cached_allowed_version_goes_through_load_version(cached_
     assert calls == [serving[1]]
 
 
-def test_no_trained_version_is_a_scoring_error(cached_model):
+class NoIdentityError(NoQueries):
+    """Answers only the schema-identity query the no-version error path asks (a dropped and recreated schema)."""
+
+    def prepare(self, sql, types):
+        return sql
+
+    def execute(self, plan, args=()):
+        if "schema_identity_error" in plan:
+            return [{"message": None}]
+        raise AssertionError(plan)
+
+
+def test_no_trained_version_is_a_scoring_error(cached_model, monkeypatch):
+    monkeypatch.setattr(registry, "_plans", {})
     with pytest.raises(ScoringError, match="has no trained version"):
-        registry.serving_model(NoQueries(), "s", "m", (True, None, None))
+        registry.serving_model(NoIdentityError(), "s", "m", (True, None, None))
+
+
+def test_a_version_the_registry_cache_evicts_is_freed_with_its_row_predictor(monkeypatch):
+    """A pooled backend scores version after version: once the registry's cache drops a version, nothing else may
+    keep its estimator alive (the fast path's predictor once did, 5 MiB a version in the load benchmark)."""
+    import gc
+    import weakref
+
+    monkeypatch.setattr(registry, "_estimators", type(registry._estimators)())
+    monkeypatch.setattr(_scoring_entry, "_row_threads_limited", True)
+    freed = []
+    for version in range(1, registry._VERSIONS_PER_MODEL + 3):
+        estimator = _fitted("linear_regression", {}, "value")
+        meta = {"task": "regression", "features": FEATURES, "classes": None, "threshold": None,
+                "artifact_sha256": f"sha{version}", "preprocessing": {"mode": "auto"}}
+        registry._remember(("s", "m", version), (f"sha{version}", estimator, meta))
+        _scoring_entry.predict_row(NoQueries(), "s", "m", [1.0] * N_FEATURES, "value", (True, version, f"sha{version}"))
+        freed.append(weakref.ref(estimator))
+        del estimator, meta
+    gc.collect()
+    alive = [version for version, ref in enumerate(freed, 1) if ref() is not None]
+    assert alive == list(range(3, registry._VERSIONS_PER_MODEL + 3))
