@@ -20,7 +20,8 @@ select
             then (v.metrics ->> h.metric)::double precision
     end as headline_value
 from {{ source('dbt_learn', 'deployments') }} as d
-inner join {{ source('dbt_learn', 'model_versions') }} as v
+-- left: the log keeps the deployments of purged versions (dbt_learn.purge_versions), with NULL version details.
+left join {{ source('dbt_learn', 'model_versions') }} as v
     on v.model_schema = d.model_schema and v.model_name = d.model_name and v.version = d.version
 left join {{ source('dbt_learn', 'metric_definitions') }} as h
     on h.task = v.task and h.is_headline

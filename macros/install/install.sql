@@ -1,12 +1,33 @@
 {#- One-time install by a superuser (dbt run-operation dbt_learn.install --target admin --args '{...}'):
     creates the dbt_learn schema, the registry and the SECURITY DEFINER functions, records the runtime, revokes
     everything from PUBLIC and grants the dbt role what it needs. Idempotent; rerun it to upgrade. -#}
-{% macro install(site_packages, dbt_role, allow_python_models=false, allowed_packages=['sklearn', 'xgboost', 'lightgbm']) -%}
+{% macro install(site_packages, dbt_role, allow_python_models=false, allowed_packages=['sklearn', 'xgboost', 'lightgbm'],
+                 lock_wait_seconds=600, work_bounds={}) -%}
   {{ return(adapter.dispatch('install', 'dbt_learn')(site_packages, dbt_role, allow_python_models,
-                                                    allowed_packages)) }}
+                                                    allowed_packages, lock_wait_seconds, work_bounds)) }}
 {%- endmacro %}
 
-{% macro postgres__install(site_packages, dbt_role, allow_python_models, allowed_packages) -%}
+{% macro postgres__install(site_packages, dbt_role, allow_python_models, allowed_packages,
+                            lock_wait_seconds=600, work_bounds={}) -%}
+  {#- work_bounds: upper bounds on n_estimators, max_iter, n_init and threads_per_model (docs/security.md,
+      "Bounds on work"); the keys not given keep the runtime's defaults. -#}
+  {%- set bound_names = ['n_estimators', 'max_iter', 'n_init', 'threads_per_model'] -%}
+  {%- if work_bounds is not mapping -%}
+    {{ exceptions.raise_compiler_error("dbt_learn.install: work_bounds must be a mapping such as "
+        ~ "{'n_estimators': 5000, 'threads_per_model': 8}; got " ~ work_bounds ~ ".") }}
+  {%- endif -%}
+  {%- for name, bound in work_bounds.items() -%}
+    {%- if name not in bound_names or bound is not number or bound is sameas true or bound is sameas false
+           or bound < 1 or bound != bound | int -%}
+      {{ exceptions.raise_compiler_error("dbt_learn.install: work_bounds." ~ name ~ " = " ~ bound ~ " is not "
+          ~ "allowed; give positive whole numbers for " ~ bound_names | join(', ') ~ ".") }}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- if lock_wait_seconds is not number or lock_wait_seconds is sameas true or lock_wait_seconds is sameas false
+         or lock_wait_seconds < 1 or lock_wait_seconds != lock_wait_seconds | int -%}
+    {{ exceptions.raise_compiler_error("dbt_learn.install: lock_wait_seconds must be a positive whole number of "
+        ~ "seconds (how long a run waits for another run of the same model); got " ~ lock_wait_seconds ~ ".") }}
+  {%- endif -%}
   {%- set me = dbt_learn.fetch_rows(
       "select rolsuper from pg_roles where rolname = current_user", [])[0][0] -%}
   {%- if not me -%}
@@ -27,6 +48,7 @@
 
   {% do run_query("create extension if not exists plpython3u") %}
   {% do run_query(dbt_learn.registry_ddl()) %}
+  {% do run_query(dbt_learn.lock_functions_ddl()) %}
   {% do dbt_learn.fetch_rows(
       "insert into dbt_learn.installation (site_packages, allowed_packages, python_models_allowed)
        values (%s, %s, %s)
@@ -34,6 +56,10 @@
            allowed_packages = excluded.allowed_packages, python_models_allowed = excluded.python_models_allowed,
            runtime_version = null, installed_at = now(), installed_by = session_user",
       [site_packages, allowed_packages | list, allow_python_models]) %}
+  {% do dbt_learn.fetch_rows("update dbt_learn.installation set lock_wait_seconds = %s",
+                             [lock_wait_seconds | int]) %}
+  {% do dbt_learn.fetch_rows("update dbt_learn.installation set work_bounds = %s::jsonb",
+                             [tojson(work_bounds)]) %}
   {% do run_query(dbt_learn.functions_ddl()) %}
   {% do run_query(dbt_learn.lifecycle_functions_ddl()) %}
   {% do run_query(dbt_learn.catalog_functions_ddl()) %}
@@ -62,6 +88,7 @@
       [tojson(info.metrics)]) %}
 
   {% do run_query(dbt_learn.grants_ddl(role_sql, allow_python_models)) %}
+  {% do run_query(dbt_learn.lock_grants_ddl(role_sql)) %}
   {% do run_query(dbt_learn.catalog_grants_ddl(role_sql)) %}
   {% do run_query(dbt_learn.recommend_grants_ddl(role_sql)) %}
   {% do run_query(dbt_learn.search_grants_ddl(role_sql)) %}
@@ -90,7 +117,7 @@ grant execute on function dbt_learn.runtime_info(), dbt_learn.loaded_runtime_ver
     dbt_learn.predict_class(text, text, jsonb), dbt_learn.predict_proba(text, text, jsonb),
     dbt_learn.preprocess_row(text, text, jsonb),
     dbt_learn.deploy(text, text, integer, text, text), dbt_learn.keep_serving(text, text, jsonb),
-    dbt_learn.rollback(text, text, text),
+    dbt_learn.rollback(text, text, text), dbt_learn.schema_identity_error(text, text),
     dbt_learn.purge_versions(text, text, integer) to {{ role_sql }};
 {% if allow_python_models -%}
 grant execute on function dbt_learn.train_python(text, text, jsonb, text, text) to {{ role_sql }};

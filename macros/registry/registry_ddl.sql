@@ -13,6 +13,9 @@ create table if not exists dbt_learn.installation (
     installed_at timestamptz not null default now(),
     installed_by name not null default session_user
 );
+alter table dbt_learn.installation add column if not exists lock_wait_seconds integer not null default 600
+    check (lock_wait_seconds > 0);
+alter table dbt_learn.installation add column if not exists work_bounds jsonb not null default '{}';
 
 create table if not exists dbt_learn.model_versions (
     model_schema text not null,
@@ -96,51 +99,104 @@ create table if not exists dbt_learn.deployments (
 );
 create index if not exists deployments_model on dbt_learn.deployments (model_schema, model_name, deployment_id);
 
-create or replace view dbt_learn.deployed_versions as
-select distinct on (model_schema, model_name)
-    model_schema, model_name, version, deployed_at, deployed_by, strategy, reason
-from dbt_learn.deployments
-order by model_schema, model_name, deployment_id desc;
+-- Added with schema identity (runtime 0.8.0): the OID of the model's schema, recorded by a trigger with every row.
+-- A schema dropped and recreated under the same name is another schema: its OID differs, so none of the old rows
+-- serve, deploy, roll back or purge in it (a new history starts there). Rows of schemas dropped before this column
+-- existed keep NULL, which matches no schema.
+{% for table in ['model_versions', 'model_artifacts', 'deployments'] %}
+alter table dbt_learn.{{ table }} add column if not exists schema_oid oid;
+{% endfor %}
+-- The deployment log outlives purged versions (dbt_learn.purge_versions keeps it), so it names versions without a
+-- foreign key; dbt_learn.deploy checks that the version exists, and the serving version is never purged.
+alter table dbt_learn.deployments drop constraint if exists deployments_model_schema_model_name_version_fkey;
 
--- The one definition of which version serves a model: the newest deployment, else the newest version; NULL for a
--- model with no version. Every reader (the row-level functions, the runtime, the scoring macros, the package models
--- through serving_versions) calls this. Two index probes that stop at their first entry; plpgsql rather than SQL so
--- the plans stay cached in the backend (a SQL function with subqueries is not inlined and is planned on every call),
--- and no SET clause (it costs ~8 µs a call): every name is qualified, and it reads only what the caller may read.
+create or replace function dbt_learn.record_schema_oid() returns trigger
+language plpgsql set search_path = pg_catalog, pg_temp as $$
+begin
+    new.schema_oid := (select n.oid from pg_namespace as n where n.nspname = new.model_schema);
+    return new;
+end $$;
+
+-- The newest deployment per model of the schema that exists under its name now.
+create or replace view dbt_learn.deployed_versions with (security_invoker = true) as
+select distinct on (d.model_schema, d.model_name)
+    d.model_schema, d.model_name, d.version, d.deployed_at, d.deployed_by, d.strategy, d.reason
+from dbt_learn.deployments as d
+where d.schema_oid = (select n.oid from pg_catalog.pg_namespace as n where n.nspname = d.model_schema)
+order by d.model_schema, d.model_name, d.deployment_id desc;
+
+-- The one definition of which version serves a model: the newest deployment, else the newest version, among the
+-- rows of the schema that has this name now (its OID); NULL for a model with no version there. Every reader (the
+-- row-level functions, the runtime, the scoring macros, the package models through serving_versions) calls this.
+-- A catalog lookup and two index probes that stop at their first entry; plpgsql rather than SQL so the plans stay
+-- cached in the backend (a SQL function with subqueries is not inlined and is planned on every call), and no SET
+-- clause (it costs ~8 µs a call): every name is qualified, and it reads only what the caller may read (row-level
+-- security below). A purged version never serves: the serving version is never purged and dbt_learn.deploy only
+-- deploys existing versions, so the newest deployment always names an existing one.
 create or replace function dbt_learn.serving_version(model_schema text, model_name text) returns integer
 language plpgsql stable as $$
+declare
+    -- A syscache lookup in a simple expression (~1 µs; a query here costs ~15 µs), NULL without the schema.
+    current_oid oid := pg_catalog.to_regnamespace(pg_catalog.quote_ident(serving_version.model_schema));
 begin
     return coalesce(
         (select d.version from dbt_learn.deployments as d
          where d.model_schema = serving_version.model_schema and d.model_name = serving_version.model_name
+           and d.schema_oid = current_oid
          order by d.deployment_id desc limit 1),
         (select max(v.version) from dbt_learn.model_versions as v
-         where v.model_schema = serving_version.model_schema and v.model_name = serving_version.model_name));
+         where v.model_schema = serving_version.model_schema and v.model_name = serving_version.model_name
+           and v.schema_oid = current_oid));
 end $$;
 
 -- Every model with its serving version, for readers of many models at once.
-create or replace view dbt_learn.serving_versions as
+create or replace view dbt_learn.serving_versions with (security_invoker = true) as
 select models.model_schema, models.model_name,
        dbt_learn.serving_version(models.model_schema, models.model_name) as version
 from (select distinct model_schema, model_name from dbt_learn.model_versions) as models;
+alter view dbt_learn.deployed_versions set (security_invoker = true);
+alter view dbt_learn.serving_versions set (security_invoker = true);
+
+-- Who sees which rows: a role sees the registry rows of the schemas it has USAGE on (by OID: a dropped schema's rows
+-- are seen by nobody but the owner). The SECURITY DEFINER functions run as the tables' owner, whom row-level
+-- security does not apply to (no FORCE): they check the calling role themselves.
+{% for table in ['model_versions', 'model_artifacts', 'deployments'] %}
+alter table dbt_learn.{{ table }} enable row level security;
+drop policy if exists schema_users on dbt_learn.{{ table }};
+create policy schema_users on dbt_learn.{{ table }} for select
+    using (pg_catalog.has_schema_privilege(schema_oid, 'USAGE'));
+{% endfor %}
+
+-- The transactions of dbt_learn.purge_versions, the one way to delete history: owner-only, and a row lives only
+-- inside the purging transaction (purge_versions deletes it before returning). No setting a session can change
+-- opens the registry.
+create table if not exists dbt_learn.purging_transactions (transaction_id bigint primary key);
+revoke all on dbt_learn.purging_transactions from public;
 
 create or replace function dbt_learn.forbid_registry_changes() returns trigger
-language plpgsql set search_path = pg_catalog, pg_temp as $$
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 begin
-    -- dbt_learn.purge_versions, the one explicit way to delete history, sets this for its own transaction.
-    if tg_op = 'DELETE' and current_setting('dbt_learn.purging', true) = 'on' then
+    if tg_op = 'DELETE' and tg_table_name <> 'deployments' and exists (
+            select 1 from dbt_learn.purging_transactions as p where p.transaction_id = txid_current()) then
         return old;
     end if;
     raise exception 'dbt_learn: % is append-only; trained versions are never changed or deleted (%).',
         tg_table_name, tg_op
-        using hint = 'Train a new version instead; history survives --full-refresh by design.';
+        using hint = 'Train a new version instead, or drop old ones with dbt_learn.purge_versions; history '
+                     'survives --full-refresh by design.';
 end $$;
 
 {% for table in ['model_versions', 'model_artifacts', 'deployments'] %}
 drop trigger if exists append_only on dbt_learn.{{ table }};
+drop trigger if exists append_only_truncate on dbt_learn.{{ table }};
+drop trigger if exists record_schema_oid on dbt_learn.{{ table }};
+-- Rows from before schema_oid: the OID of the schema that has their name now, where there is one.
+update dbt_learn.{{ table }} as r set schema_oid = n.oid
+from pg_catalog.pg_namespace as n where r.schema_oid is null and n.nspname = r.model_schema;
+create trigger record_schema_oid before insert on dbt_learn.{{ table }}
+    for each row execute function dbt_learn.record_schema_oid();
 create trigger append_only before update or delete on dbt_learn.{{ table }}
     for each row execute function dbt_learn.forbid_registry_changes();
-drop trigger if exists append_only_truncate on dbt_learn.{{ table }};
 create trigger append_only_truncate before truncate on dbt_learn.{{ table }}
     for each statement execute function dbt_learn.forbid_registry_changes();
 {% endfor %}

@@ -7,9 +7,16 @@
               coalesce(v.preprocessing->'output_features', jsonb_path_query_array(v.features, '$[*].name'))::text
        from dbt_learn.model_versions as v
        where v.model_schema = %s and v.model_name = %s
+         and v.schema_oid = (select n.oid from pg_catalog.pg_namespace as n where n.nspname = v.model_schema)
          and v.version = coalesce(%s::int, dbt_learn.serving_version(%s, %s))",
       [model.schema, model.identifier, version, model.schema, model.identifier]) -%}
   {%- if not rows -%}
+    {#- Versions trained in an earlier schema of this name (dropped, created again) never score in this one. -#}
+    {%- set identity = dbt_learn.fetch_rows("select dbt_learn.schema_identity_error(%s, %s)",
+                                            [model.schema, model.identifier]) -%}
+    {%- if identity and identity[0][0] -%}
+      {{ exceptions.raise_compiler_error("dbt_learn: " ~ identity[0][0]) }}
+    {%- endif -%}
     {{ exceptions.raise_compiler_error("dbt_learn: model '" ~ model.identifier ~ "' (schema " ~ model.schema ~ ") has "
         ~ ("no version " ~ version if version is not none else "no trained version yet")
         ~ " in the registry. Train it first: dbt run -s " ~ model.identifier ~ " (or dbt build, which orders it).") }}

@@ -63,6 +63,14 @@ def allowed_packages(plpy):
     return tuple(rows[0]["allowed_packages"]) if rows else ("sklearn",)
 
 
+def work_bounds(plpy):
+    """The admin's work bounds (dbt_learn.install's work_bounds) over the defaults (_work_bounds)."""
+    from ._work_bounds import default_work_bounds
+
+    rows = plpy.execute("select work_bounds::text as b from dbt_learn.installation")
+    return {**default_work_bounds(), **(json.loads(rows[0]["b"] or "{}") if rows else {})}
+
+
 # (column, parameter type); jsonb columns travel as text and are cast in the statement.
 _VERSION_COLUMNS = (
     ("model_schema", "text"), ("model_name", "text"), ("version", "int4"), ("language", "text"), ("task", "text"),
@@ -94,11 +102,22 @@ def _require_schema_privilege(plpy, schema, privilege, name, doing):
             f"model '{name}': role {user} cannot {doing} in schema {schema} (it needs {privilege} on the schema).")
 
 
-def register_version(plpy, record, artifact):
-    """Append a new version under a per-model advisory lock; returns its number."""
-    schema, name = record["model_schema"], record["model_name"]
+def lock_model(plpy, schema, name):
+    """Take the model's lock (dbt_learn.lock_model: held until the transaction ends, re-entrant), after checking the
+    caller may change the model; a wait past the admin's lock_wait_seconds is a ModelAccessError with its advice."""
     _require_schema_privilege(plpy, schema, "CREATE", name, "register model versions")
-    plpy.execute(_plan(plpy, "select dbt_learn.lock_model($1, $2)", ["text", "text"]), [schema, name])
+    try:
+        plpy.execute(_plan(plpy, "select dbt_learn.lock_model($1, $2)", ["text", "text"]), [schema, name])
+    except plpy.SPIError as exc:
+        if getattr(exc, "sqlstate", None) in ("55P03", "42501"):  # lock_not_available, insufficient_privilege
+            raise ModelAccessError(str(exc).strip()) from None
+        raise
+
+
+def register_version(plpy, record, artifact):
+    """Append a new version under the per-model lock; returns its number."""
+    schema, name = record["model_schema"], record["model_name"]
+    lock_model(plpy, schema, name)
     version = plpy.execute(_plan(
         plpy,
         "select coalesce(max(version), 0) + 1 as version from dbt_learn.model_versions "
@@ -141,21 +160,35 @@ def json_safe(value):
     return value
 
 
+# Rows of the schema that has the name $1 now: a schema dropped and created again is another schema (another OID),
+# and the versions trained in the old one never serve, load or deploy in it (registry_ddl.sql, schema_oid).
+_OF_THIS_SCHEMA = "schema_oid = (select oid from pg_namespace where nspname = $1)"
+
+
+def _check_schema_identity(plpy, schema, name):
+    """Raise the message for a model whose versions all belong to an earlier schema of this name."""
+    message = plpy.execute(_plan(
+        plpy, "select dbt_learn.schema_identity_error($1, $2) as message", ["text", "text"]), [schema, name])
+    if message and message[0]["message"]:
+        raise ModelAccessError(message[0]["message"])
+
+
 def load_version(plpy, schema, name, version):
     """Return ``(estimator, metadata)`` of one version, from this backend's cache when the sha256 still matches."""
     _require_schema_privilege(plpy, schema, "USAGE", name, "score with models")
     rows = plpy.execute(_plan(
         plpy,
         "select task, features, classes, artifact_sha256, preprocessing, (config->>'threshold')::float8 as threshold, "
-        "library_versions from dbt_learn.model_versions "
-        "where model_schema = $1 and model_name = $2 and version = $3",
+        "library_versions, language from dbt_learn.model_versions "
+        f"where model_schema = $1 and model_name = $2 and version = $3 and {_OF_THIS_SCHEMA}",
         ["text", "text", "int4"],
     ), [schema, name, version])
     if not rows:
+        _check_schema_identity(plpy, schema, name)
         known = plpy.execute(_plan(
             plpy,
             "select string_agg(version::text, ', ' order by version) as versions from dbt_learn.model_versions "
-            "where model_schema = $1 and model_name = $2",
+            f"where model_schema = $1 and model_name = $2 and {_OF_THIS_SCHEMA}",
             ["text", "text"],
         ), [schema, name])[0]["versions"]
         raise ScoringError(
@@ -167,7 +200,7 @@ def load_version(plpy, schema, name, version):
     meta["preprocessing"] = json.loads(meta["preprocessing"] or '{"mode": "off"}')
     key = (schema, name, version)
     cached = _recall(key)
-    if cached is not None and cached[0] == meta["artifact_sha256"]:
+    if cached is not None and cached[0] == meta["artifact_sha256"] and _still_trusted(plpy, cached[2]):
         return cached[1], cached[2]
     check_loadable(name, version, meta.pop("library_versions", None))  # before unpickling; a cached one was checked
     artifact = plpy.execute(_plan(
@@ -175,9 +208,19 @@ def load_version(plpy, schema, name, version):
         "select artifact from dbt_learn.model_artifacts where model_schema = $1 and model_name = $2 and version = $3",
         ["text", "text", "int4"],
     ), [schema, name, version])[0]["artifact"]
-    estimator = serialization.load(artifact, meta["artifact_sha256"], name)
+    asked = []  # whether loading it depended on the install allowing Python models (serialization.load asks then)
+    estimator = serialization.load(artifact, meta["artifact_sha256"], name, version=version,
+                                   language=meta.get("language"),
+                                   python_models_allowed=lambda: asked.append(True) or python_models_allowed(plpy))
+    meta["needs_python_models"] = bool(asked)
     _remember(key, (meta["artifact_sha256"], estimator, meta))
     return estimator, meta
+
+
+def _still_trusted(plpy, meta):
+    """A cached version loaded only because Python models were allowed serves only while they still are: the admin's
+    switch holds for pooled backends too (one query a call, for those versions only)."""
+    return not meta.get("needs_python_models") or python_models_allowed(plpy)
 
 
 # The serving version of model ($1, $2) as a filter on model_versions v; dbt_learn.serving_version (the registry's
@@ -204,10 +247,11 @@ def serving_model(plpy, schema, name, serving=None):
         serving = (rows[0]["allowed"], rows[0]["version"], rows[0]["artifact_sha256"]) if rows else (None, None, None)
     allowed, version, sha256 = serving
     if version is None:
+        _check_schema_identity(plpy, schema, name)
         raise ScoringError(f"model '{name}' (schema {schema}) has no trained version; run the ml_train model first "
                            f"(dbt run -s {name}).")
     cached = _recall((schema, name, version))
-    if allowed and cached is not None and cached[0] == sha256:
+    if allowed and cached is not None and cached[0] == sha256 and _still_trusted(plpy, cached[2]):
         return cached[1], cached[2]
     return load_version(plpy, schema, name, version)  # checks the privilege, loads and caches
 
@@ -220,7 +264,7 @@ def fingerprints(plpy, schema, name):
         "from dbt_learn.model_versions v "
         "where v.model_schema = $1 and v.model_name = $2 "
         "and (v.version = dbt_learn.serving_version($1, $2) or v.version = (select max(version) "
-        "from dbt_learn.model_versions where model_schema = $1 and model_name = $2))",
+        f"from dbt_learn.model_versions where model_schema = $1 and model_name = $2 and {_OF_THIS_SCHEMA}))",
         ["text", "text"],
     ), [schema, name])
     return [dict(row) for row in rows]
@@ -238,8 +282,8 @@ def deployed_version(plpy, schema, name):
 
 def version_exists(plpy, schema, name, version):
     return bool(plpy.execute(_plan(
-        plpy, "select 1 from dbt_learn.model_versions where model_schema = $1 and model_name = $2 and version = $3",
-        ["text", "text", "int4"]), [schema, name, version]))
+        plpy, "select 1 from dbt_learn.model_versions where model_schema = $1 and model_name = $2 and version = $3 "
+        f"and {_OF_THIS_SCHEMA}", ["text", "text", "int4"]), [schema, name, version]))
 
 
 def deploy(plpy, schema, name, version, strategy, reason):
