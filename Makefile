@@ -109,6 +109,7 @@ bench: setup ## set up, then benchmark dbt_learn against pandas, psycopg COPY an
 	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks.preprocessing $(filter --quick,$(BENCH_ARGS))
 	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks.streaming $(filter --quick,$(BENCH_ARGS))
 	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks.partial_fit $(filter --quick,$(BENCH_ARGS))
+	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks load $(filter --quick,$(BENCH_ARGS))
 
 bench-core: setup ## set up, then measure the 1M x 10 targets of issue 11 side by side, < 10 min (BENCH_ARGS='--quick')
 	@bash scripts/with-env.sh $(VENV)/bin/python -m benchmarks.core $(BENCH_ARGS)

@@ -1,10 +1,12 @@
-"""python -m benchmarks [--quick]: builds the tables, runs every pipeline, writes benchmarks/results/."""
+"""python -m benchmarks [--quick]: builds the tables, runs every pipeline, writes benchmarks/results/.
+python -m benchmarks load [--quick]: train-and-score cycles, registry counts and backend memory (benchmarks/load.py)."""
 
 import argparse
 import json
 import os
 import pathlib
 import statistics
+import sys
 
 from . import data, in_database, monitoring, online, pipelines, remote, report
 from .connection import connect, engine as make_engine
@@ -107,6 +109,11 @@ def _remote(datasets, kinds, repeats, results):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["load"]:
+        from . import load
+
+        return load.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true",
                         help="small tables, one repeat, short online runs, no remote link: a smoke run for the tests")

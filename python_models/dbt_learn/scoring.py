@@ -46,12 +46,19 @@ def predict_batch(model, estimator, X, task, feature_names=None, with_probabilit
             class_index = class_outputs(final, Xt, probabilities)
         return None, class_index, probabilities if with_probabilities else None
     except ValueError as exc:
+        infinite = _columns_with_infinity(X, feature_names) if feature_names else []
+        if infinite:  # checked first: scikit-learn's "contains infinity" message also says NaN
+            raise ScoringError(
+                f"model '{model}': feature column {', '.join(infinite)} has Infinity or -Infinity in "
+                f"{_rows_with_infinity(X)} of {len(X)} rows; dbt_learn does not treat it as missing: replace it in "
+                f"the scoring model with NULL or a finite cap (least/greatest)."
+            ) from None
         if "NaN" in str(exc) and feature_names:
             raise ScoringError(
-                f"model '{model}': {type(_final(estimator)).__name__} cannot score NULL features; NULLs are in: "
-                f"{', '.join(_columns_with_nan(X, feature_names))}. Fill them (coalesce) in the scoring model, "
-                f"retrain with the default meta.preprocessing (it imputes them), or train an estimator that "
-                f"handles missing values (hist_gradient_boosting_*)."
+                f"model '{model}': {type(_final(estimator)).__name__} cannot score missing features; NULL or NaN "
+                f"values are in: {', '.join(_columns_with_nan(X, feature_names))}. Fill them (coalesce) in the "
+                f"scoring model, retrain with the default meta.preprocessing (it imputes them), or train an "
+                f"estimator that handles missing values (hist_gradient_boosting_*)."
             ) from None
         raise ScoringError(f"model '{model}': {type(_final(estimator)).__name__}.predict failed: {exc}") from None
 
@@ -151,6 +158,23 @@ def _imputed(step, X, copy=True):
 
 def _final(estimator):
     return estimator[-1] if hasattr(estimator, "steps") else estimator
+
+
+def _numeric_part(X):
+    """The float columns of a batch (an array, or a frame's numeric columns) with their names."""
+    if hasattr(X, "select_dtypes"):
+        numeric = X.select_dtypes("number")
+        return numeric.to_numpy(dtype=np.float64), [str(name) for name in numeric.columns]
+    return np.asarray(X, dtype=np.float64), None
+
+
+def _columns_with_infinity(X, feature_names):
+    values, names = _numeric_part(X)
+    return [name for name, has in zip(names or feature_names, np.isinf(values).any(axis=0)) if has]
+
+
+def _rows_with_infinity(X):
+    return int(np.isinf(_numeric_part(X)[0]).any(axis=1).sum())
 
 
 def _columns_with_nan(X, feature_names):
