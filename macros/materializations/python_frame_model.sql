@@ -52,33 +52,13 @@
       insert into {{ target_relation }} ({{ frame.column_names }}) {{ rows_sql }}
     {%- endcall %}
   {%- else -%}
-    {%- set kinds = {} -%}
-    {%- for row in dbt_learn.fetch_rows(
-        "select c.relname::text, case c.relkind when 'v' then 'view' when 'm' then 'materialized view'
-         else 'table' end
-         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-         where n.nspname = %s and c.relname in (%s, %s, %s) and c.relkind in ('r', 'p', 'v', 'm', 'f')",
-        [this.schema, target_relation.identifier, intermediate_relation.identifier, backup_relation.identifier]) -%}
-      {%- do kinds.update({row[0]: row[1]}) -%}
-    {%- endfor -%}
-    {%- set current_kind = kinds.get(target_relation.identifier, 'table') -%}
-    {% call statement('main') -%}
-      select dbt_learn.lock_model({{ dbt_learn.sql_string_literal(this.schema) }},
-                                  {{ dbt_learn.sql_string_literal(this.identifier) }});
-      drop {{ kinds.get(intermediate_relation.identifier, 'table') }} if exists {{ intermediate_relation }} cascade;
-      drop {{ kinds.get(backup_relation.identifier, 'table') }} if exists {{ backup_relation }} cascade;
-      {{ get_create_table_as_sql(False, intermediate_relation, rows_sql) }};
-      {%- for index in config.get('indexes', default=[]) %}
-      {{ get_create_index_sql(intermediate_relation, index) }};
+    {%- set create_sql -%}
+      {{ get_create_table_as_sql(False, intermediate_relation, rows_sql) }}
+      {%- for index in config.get('indexes', default=[]) %};
+      {{ get_create_index_sql(intermediate_relation, index) }}
       {%- endfor %}
-      alter {{ current_kind }} if exists {{ target_relation }}
-          rename to {{ dbt_learn.quote_identifier(backup_relation.identifier) }};
-      alter table {{ intermediate_relation }} rename to {{ dbt_learn.quote_identifier(target_relation.identifier) }};
-      drop {{ current_kind }} if exists {{ backup_relation }} cascade
-    {%- endcall %}
-    {%- for relation in [intermediate_relation, backup_relation, target_relation] -%}
-      {%- do adapter.cache_dropped(relation) -%}  {#- dbt's materialization runner adds the target back -#}
-    {%- endfor -%}
+    {%- endset -%}
+    {% do dbt_learn.locked_swap(target_relation, intermediate_relation, backup_relation, create_sql, 'table') %}
   {%- endif -%}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}

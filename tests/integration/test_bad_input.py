@@ -185,5 +185,6 @@ def test_scoring_null_features_without_preprocessing_names_the_columns_and_keeps
                               "run", "-s", "guarded_plain_scores")
     assert not result.success
     message = result.message("guarded_plain_scores")
-    assert "model 'guarded_plain'" in message and "NULL or NaN values are in: x2" in message and "preprocessing" in message
+    assert "model 'guarded_plain'" in message and "NULL or NaN values are in: x2" in message
+    assert "preprocessing" in message
     assert query(dbt_conn, f'select id, prediction from "{schema}".guarded_plain_scores order by id') == before
