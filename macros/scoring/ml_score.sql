@@ -29,7 +29,8 @@
   {%- set trained = dbt_learn.trained_version(model, version) -%}
   {%- set ids = id_columns if id_columns is not none else trained.id_columns -%}
   {%- set ids = [ids] if ids is string else ids -%}
-  {%- set available = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+  {%- set columns = adapter.get_columns_in_relation(relation) -%}
+  {%- set available = columns | map(attribute='name') | list -%}
   {%- set missing = [] -%}
   {%- for feature in trained.features if feature.name not in available -%}
     {%- do missing.append(feature.name) -%}
@@ -40,6 +41,16 @@
         ~ "It must have every feature the model was trained on (by name): " ~ trained.features
         | map(attribute='name') | join(', ') ~ ". Add them to the scoring model or retrain without them.") }}
   {%- endif -%}
+  {#- A text column where the model has a number would fail the scoring query's cast on the first non-number,
+      with Postgres's message naming neither the model nor the column. -#}
+  {%- set numeric = trained.features | rejectattr('kind', 'equalto', 'categorical') | map(attribute='name') | list -%}
+  {%- for column in columns if column.name in numeric and column.is_string() -%}
+    {{ exceptions.raise_compiler_error("dbt_learn: scoring " ~ relation ~ " with model '" ~ model.identifier ~ "' v"
+        ~ trained.version ~ ": feature column '" ~ column.name ~ "' is a number in the model but has type "
+        ~ column.data_type ~ " (text) in the scoring relation. Cast it in the scoring model, turning what is not a "
+        ~ "number into NULL (e.g. case when " ~ column.name ~ " ~ '^-?[0-9.]+$' then " ~ column.name
+        ~ "::float8 end), or retrain with it as a text feature.") }}
+  {%- endfor -%}
   {%- for column in ids if column not in available -%}
     {{ exceptions.raise_compiler_error("dbt_learn: ml_score(" ~ this.identifier ~ "): id column '" ~ column
         ~ "' is not a column of " ~ relation ~ " (scored with model '" ~ model.identifier ~ "'); its columns are: "

@@ -82,6 +82,22 @@ def _check_finite(model_name, what, values, n_rows, advice, nan_is_null=False):
                                 f"rows; {advice}.")
 
 
+def _check_no_missing(model_name, estimator, numeric_names, stats, n_rows):
+    """Refuse NULL/NaN features (one value in the binary transport) for an estimator that does not take NaN, naming
+    the columns - scikit-learn's own error names neither."""
+    from sklearn.utils import get_tags
+
+    if get_tags(estimator).input_tags.allow_nan:
+        return
+    missing = [f"{name} ({stats[name]['nulls']} of {n_rows} rows)" for name in numeric_names if stats[name]["nulls"]]
+    if missing:
+        raise TrainingDataError(
+            f"model '{model_name}': {type(estimator).__name__} does not accept missing values, and feature column "
+            f"{', '.join(missing)} has NULL or NaN values; fill them in the training view (coalesce), drop those "
+            f"rows, use the default meta.preprocessing (it imputes them), or choose an estimator that handles "
+            f"missing values such as hist_gradient_boosting_classifier/_regressor.")
+
+
 def _prepare(plpy, model_name, spec, classes):
     """The estimator, its task and the preprocessing settings, checked against the spec before the fit."""
     estimator = build_estimator(model_name, spec["algorithm"], spec.get("params"), spec.get("random_state"),
@@ -118,7 +134,9 @@ def _train_decoded(plpy, model_schema, model_name, spec, estimator, task, settin
                           f"dbt_learn does not treat it as missing (it is a value, not a NULL): replace it in the "
                           f"training view with NULL or a finite cap (e.g. case when {name} in ('Infinity', "
                           f"'-Infinity') then null else {name} end)", nan_is_null=True)
-    if settings is not None:
+    if settings is None:  # preprocessing off: nothing imputes a NULL, so an estimator that refuses NaN says where
+        _check_no_missing(model_name, estimator, numeric_names, stats, n_rows)
+    else:
         estimator = preprocessing.build(model_name, estimator, features, settings)
         if preprocessing.takes_frame(estimator):
             X = feature_frame(features, X, texts)

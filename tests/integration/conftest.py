@@ -6,16 +6,35 @@ from dbt_learn._transport import decode_training_rows
 from .harness import REPO, DbtProject, connect, fresh_schema
 
 
+class SessionConnection:
+    """A session-long autocommit connection that opens a new one once the server has ended it: the crash test
+    (test_crash_recovery.py) SIGKILLs a backend, and the postmaster then ends every session of the cluster."""
+
+    def __init__(self, admin):
+        self._admin = admin
+        self._conn = connect(admin=admin)
+
+    def __getattr__(self, name):
+        if self._conn.closed or self._conn.broken:
+            self._conn = connect(admin=self._admin)
+        return getattr(self._conn, name)
+
+    def close(self):
+        self._conn.close()
+
+
 @pytest.fixture(scope="session")
 def dbt_conn():
-    with connect() as conn:
-        yield conn
+    conn = SessionConnection(admin=False)
+    yield conn
+    conn.close()
 
 
 @pytest.fixture(scope="session")
 def admin_conn():
-    with connect(admin=True) as conn:
-        yield conn
+    conn = SessionConnection(admin=True)
+    yield conn
+    conn.close()
 
 
 @pytest.fixture(scope="session")

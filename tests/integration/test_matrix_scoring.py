@@ -19,14 +19,6 @@ select id, prediction, model_version from {{ dbt_learn.ml_score(ref('MODEL'), IN
 """
 GOOD_INPUT = "ref('linear_new')"
 MODELS = {"mxs_model": MODEL, "mxs_plain": PLAIN}
-# Wrong today (issue 13): the messages a user sees now, and where the fix belongs.
-TEXT_IN_A_NUMBER = (
-    "issue 13 matrix: a raw 'spiexceptions.InvalidTextRepresentation: invalid input syntax for type "
-    'double precision: "n/a"\' without the model (fix: the scoring query\'s cast of the features)')
-TRAINING_GAPS_WITHOUT_PREPROCESSING = (
-    "issue 13 matrix: 'LinearRegression does not accept missing values and a feature column has "
-    "NULLs' names no column, calls NaN a NULL, and appends scikit-learn's whole message (fix: the "
-    "runtime's training input check)")
 
 
 def _path(name):
@@ -136,7 +128,6 @@ def test_a_target_column_in_the_scoring_relation_is_ignored_whatever_it_holds(sc
     assert [row[:2] for row in after] == good
 
 
-@pytest.mark.xfail(strict=True, reason=TEXT_IN_A_NUMBER)
 def test_text_in_a_numeric_feature_at_scoring_names_the_model_and_the_column(scored, dbt_conn):
     versions = _registry_count(dbt_conn, scored.schema)
     result, before, after = _score(scored, dbt_conn, "mxs_plain", "mxs_input_text",
@@ -168,7 +159,6 @@ def test_nan_or_null_features_at_training_are_imputed_by_the_default_preprocessi
     assert latest_version(dbt_conn, schema, "mxs_gap") >= 1
 
 
-@pytest.mark.xfail(strict=True, reason=TRAINING_GAPS_WITHOUT_PREPROCESSING)
 @pytest.mark.parametrize("value", ["nan", "null"])
 def test_nan_or_null_features_at_training_without_preprocessing_name_the_column(scored, dbt_conn, value):
     schema = scored.schema
