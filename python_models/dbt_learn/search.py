@@ -151,9 +151,13 @@ def _check_values(model, estimator, method, name, full, values):
 
 
 def _check_value(model, estimator, name, full, value):
-    """scikit-learn checks values only at fit time: try each one now on a copy of the estimator that owns it."""
+    """scikit-learn checks values only at fit time: try each one now on a copy of the estimator that owns it. A value
+    above the admin's work bounds (n_estimators, max_iter, ...) is refused like one in meta.params."""
     from sklearn.base import clone
 
+    from ._work_bounds import check_work_bounds, installed_work_bounds
+
+    check_work_bounds(model, {full: value}, installed_work_bounds())
     owner_path, _, leaf = full.rpartition("__")
     owner = estimator.get_params(deep=True)[owner_path] if owner_path else estimator
     validate = getattr(owner, "_validate_params", None)

@@ -69,3 +69,20 @@ def test_an_estimator_built_by_model_code_meets_the_bounds_before_its_fit(monkey
     with pytest.raises(ConfigurationError) as raised:
         fit_with_holdout("m", RandomForestClassifier(n_estimators=6000), X, y, "classification")
     assert str(raised.value) == _message("n_estimators", 6000, 5000)
+
+
+@pytest.mark.parametrize("space", [{"n_estimators": [10, 6000]},
+                                   {"max_iter": {"distribution": "randint", "low": 10, "high": 200_000}}],
+                         ids=["grid", "distribution"])
+def test_a_search_space_value_above_its_bound_is_refused(monkeypatch, space):
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    from dbt_learn import _work_bounds
+    from dbt_learn.search import check_search
+
+    monkeypatch.setattr(_work_bounds, "installed_work_bounds", lambda: BOUNDS)
+    estimator = RandomForestClassifier() if "n_estimators" in space else LogisticRegression()
+    with pytest.raises(ConfigurationError, match="is above this database's bound of"):
+        check_search("m", estimator, "classification", {"space": space, "method": "random" if "max_iter" in space
+                                                         else "grid"})
