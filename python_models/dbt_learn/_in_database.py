@@ -25,6 +25,7 @@ from .training import (IMPORTANCE_ROWS, Fit, fit_with_holdout, frame_training_st
                        importance_rows, training_prediction_stats)
 
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "threadpoolctl")
+_OPTIONAL_LIBRARIES = ("xgboost", "lightgbm", "skops")
 
 
 @functools.lru_cache(maxsize=None)
@@ -32,8 +33,12 @@ def _library_versions():
     import platform
     from importlib.metadata import version
 
+    from ._library_check import running_version
+
+    optional = {name: running_version(name) for name in _OPTIONAL_LIBRARIES}  # recorded when installed: checked at load
     return {"dbt_learn_runtime": __version__, "python": platform.python_version(),
-            **{name: version(name) for name in _LIBRARIES}}
+            **{name: version(name) for name in _LIBRARIES},
+            **{name: found for name, found in optional.items() if found}}
 
 
 def library_versions():

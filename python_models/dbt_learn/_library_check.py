@@ -15,15 +15,21 @@ from .errors import ScoringError
 _RULES = (("scikit-learn", 2), ("xgboost", 1), ("lightgbm", 1), ("numpy", 1))
 
 
+# Distributions by import name: xgboost ships as xgboost or as its CPU-only build xgboost-cpu.
+_DISTRIBUTIONS = {"xgboost": ("xgboost", "xgboost-cpu")}
+
+
 @functools.lru_cache(maxsize=None)
 def running_version(library):
     """The installed version of ``library`` in this runtime, or None when it is not installed."""
     from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        return version(library)
-    except PackageNotFoundError:
-        return None
+    for distribution in _DISTRIBUTIONS.get(library, (library,)):
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            continue
+    return None
 
 
 def _release(text, parts):

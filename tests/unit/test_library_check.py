@@ -90,3 +90,16 @@ def test_load_version_loads_a_version_trained_with_this_runtime(registry_state):
     plpy = Plpy(f'{{"scikit-learn": "{running_version("scikit-learn")}"}}')
     estimator, meta = registry.load_version(plpy, "s", "m", 2)
     assert estimator == "estimator" and "library_versions" not in meta and plpy.artifact_reads == 1
+
+
+def test_the_runtime_records_xgboost_and_lightgbm_and_finds_them_again_at_load():
+    """xgboost ships as xgboost-cpu here: a version must record it under its import name, and the load check must
+    find the same version running (else every xgboost version would be refused as trained without it)."""
+    from dbt_learn._in_database import library_versions
+    from dbt_learn._library_check import incompatibility, running_version
+
+    recorded = library_versions()
+    assert recorded["xgboost"] == running_version("xgboost") is not None
+    assert recorded["lightgbm"] == running_version("lightgbm") is not None
+    assert incompatibility(recorded) is None
+    assert incompatibility({**recorded, "xgboost": "2.1.0"})[0] == "xgboost"
