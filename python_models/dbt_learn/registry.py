@@ -40,10 +40,26 @@ def _remember(key, entry):
     _estimators[key] = entry
     _estimators.move_to_end(key)
     same_model = [other for other in _estimators if other[:2] == key[:2]]
+    evicted = len(_estimators)
     for other in same_model[:-_VERSIONS_PER_MODEL]:
         del _estimators[other]
     while len(_estimators) > _MAX_CACHED:
         _estimators.popitem(last=False)
+    if len(_estimators) < evicted:
+        _release_freed_memory()
+
+
+def _release_freed_memory():
+    """Give an evicted version's memory back to the OS: glibc keeps freed heap memory in the process (a pooled backend
+    grew 1.3 MiB for every version it loaded and evicted, with 3.9 MiB artifacts, in the load benchmark)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _plan(plpy, sql, types):
