@@ -44,6 +44,24 @@ def project(tmp_path_factory, admin_conn):
     project = DbtProject(REPO / "integration_tests", tmp_path_factory.mktemp("dbt"), schema)
     project.build = project.dbt("build", "--exclude", "tag:expect_failure")
     yield project
+    drop_project(admin_conn, schema)
+
+
+def own_project(tmp_path_factory, admin_conn, name, files, run):
+    """For a module fixture (``yield from``): a copy of integration_tests/ on a fresh schema of its own, with ``files``
+    written and the models ``run`` built, dropped at the end - for tests whose work must not touch the shared
+    project (concurrent runs, interrupts, a backend killed, changed install settings)."""
+    project = DbtProject(REPO / "integration_tests", tmp_path_factory.mktemp(name), fresh_schema(name))
+    for path, text in files.items():
+        project.write(path, text)
+    result = project.dbt("run", "-s", *run)
+    assert result.success, result.output
+    yield project
+    drop_project(admin_conn, project.schema)
+
+
+def drop_project(admin_conn, schema):
+    """Drop a test project's schema and the schema of its package models (dbt_project.yml's suffix)."""
     for suffix in ("", "_dbt_learn_registry"):
         admin_conn.execute(f'drop schema if exists "{schema}{suffix}" cascade')
 

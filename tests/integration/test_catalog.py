@@ -13,7 +13,7 @@ from dbt_learn.serialization import load_exported
 from dbt_learn._catalog import COLUMNS, catalog
 from dbt_learn._transport import decode_training_rows
 
-from .conftest import query
+from .conftest import drop_project, query
 from .harness import REPO, DbtProject, fresh_schema
 
 pytestmark = pytest.mark.integration
@@ -54,8 +54,7 @@ def catalog_project(tmp_path_factory, admin_conn):
     project.seeded = project.dbt("seed", "-s", *SEEDS)
     project.built = project.dbt("build", "-s", "path:models/catalog_it", "ml_algorithms")
     yield project
-    for suffix in ("", "_dbt_learn_registry"):
-        admin_conn.execute(f'drop schema if exists "{project.schema}{suffix}" cascade')
+    drop_project(admin_conn, project.schema)
 
 
 def test_the_catalog_models_build(catalog_project):

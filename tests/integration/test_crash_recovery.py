@@ -13,8 +13,8 @@ import time
 import psycopg
 import pytest
 
-from .conftest import query
-from .harness import REPO, DbtProject, connection_info, fresh_schema
+from .conftest import own_project, query
+from .harness import connection_info
 
 TRAINING = "{{ config(materialized='table') }}\nselect i as id, " + ", ".join(
     f"sin(i * {k + 1}.37) as x{k}" for k in range(10)) + \
@@ -28,14 +28,9 @@ select * from {{{{ ref('crash_training') }}}}
 
 @pytest.fixture(scope="module")
 def crash(tmp_path_factory, admin_conn):
-    project = DbtProject(REPO / "integration_tests", tmp_path_factory.mktemp("crash"), fresh_schema("crash"))
-    project.write("models/crash/crash_training.sql", TRAINING)
-    project.write("models/crash/crash_model.sql", MODEL.format(n=5))
-    result = project.dbt("run", "-s", "crash_training", "crash_model")
-    assert result.success, result.output
-    yield project
-    for suffix in ("", "_dbt_learn_registry"):
-        admin_conn.execute(f'drop schema if exists "{project.schema}{suffix}" cascade')
+    yield from own_project(tmp_path_factory, admin_conn, "crash", {
+        "models/crash/crash_training.sql": TRAINING, "models/crash/crash_model.sql": MODEL.format(n=5)},
+        ["crash_training", "crash_model"])
 
 
 def _kill_when_training(schema, killed):

@@ -10,8 +10,8 @@ import numpy as np
 import psycopg
 import pytest
 
-from .conftest import latest_version, query
-from .harness import REPO, DbtProject, connection_info, fresh_schema
+from .conftest import latest_version, own_project, query
+from .harness import connection_info
 
 FEATURES = 20
 TRAINING = "{{ config(materialized='table') }}\nselect i as id, " + ", ".join(
@@ -33,14 +33,9 @@ def _model(n, hook="select 1"):
 
 @pytest.fixture(scope="module")
 def intr(tmp_path_factory, admin_conn):
-    project = DbtProject(REPO / "integration_tests", tmp_path_factory.mktemp("intr"), fresh_schema("intr"))
-    project.write("models/intr/intr_training.sql", TRAINING)
-    project.write("models/intr/intr_model.sql", _model(5))
-    result = project.dbt("run", "-s", "intr_training", "intr_model")
-    assert result.success, result.output
-    yield project
-    for suffix in ("", "_dbt_learn_registry"):
-        admin_conn.execute(f'drop schema if exists "{project.schema}{suffix}" cascade')
+    yield from own_project(tmp_path_factory, admin_conn, "intr", {
+        "models/intr/intr_training.sql": TRAINING, "models/intr/intr_model.sql": _model(5)},
+        ["intr_training", "intr_model"])
 
 
 def _serves(conn, schema):

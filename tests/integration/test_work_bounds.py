@@ -3,8 +3,7 @@ names the model, the value, the bound and what to do; nothing is registered and 
 
 import pytest
 
-from .conftest import latest_version, query
-from .harness import REPO, DbtProject, fresh_schema
+from .conftest import latest_version, own_project, query
 
 TRAINING = """{{ config(materialized='table') }}
 select i as id, sin(i * 1.3) as x1, cos(i * 0.7) as x2, (sin(i * 1.3) > 0)::int as y from generate_series(1, 200) i"""
@@ -16,14 +15,9 @@ select * from {{{{ ref('bounds_training') }}}}
 
 @pytest.fixture(scope="module")
 def bounds(tmp_path_factory, admin_conn):
-    project = DbtProject(REPO / "integration_tests", tmp_path_factory.mktemp("bounds"), fresh_schema("bounds"))
-    project.write("models/bounds/bounds_training.sql", TRAINING)
-    project.write("models/bounds/bounds_model.sql", MODEL.format(n=10))
-    result = project.dbt("run", "-s", "bounds_training", "bounds_model")
-    assert result.success, result.output
-    yield project
-    for suffix in ("", "_dbt_learn_registry"):
-        admin_conn.execute(f'drop schema if exists "{project.schema}{suffix}" cascade')
+    yield from own_project(tmp_path_factory, admin_conn, "bounds", {
+        "models/bounds/bounds_training.sql": TRAINING, "models/bounds/bounds_model.sql": MODEL.format(n=10)},
+        ["bounds_training", "bounds_model"])
 
 
 def test_n_estimators_above_the_bound_is_refused_through_dbt(bounds, dbt_conn):
