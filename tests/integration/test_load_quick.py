@@ -24,7 +24,7 @@ def test_load_quick_mode_keeps_the_registry_exact(tmp_path, dbt_conn):
         ("load_model_1", v) for v in (1, 2, 3, 4)] + [("load_model_2", 1)]
     assert [cycle["cycle"] for cycle in results["cycles"]] == ["sequential 1", "sequential 2", "sequential 3",
                                                                "parallel"]
-    assert all(cycle["rss"] > 0 for cycle in results["cycles"])
+    assert all(cycle["rss"] > 0 and cycle["anon"] > 0 for cycle in results["cycles"])
     assert results["cycles"][-1]["served"] == {"load_model_1": 4, "load_model_2": 1}
     for check in results["checks"]:
         assert check["met"], check
