@@ -21,6 +21,7 @@ import numpy as np
 from . import _partial_fit_options as options_
 from . import _partial_fit_read as read_
 from . import _diagnostics, preprocessing, registry
+from ._training_read import _target_is_enum
 from .errors import ConfigurationError, TrainingDataError
 from .estimators import build_estimator
 from .lifecycle import config_fingerprint, unchanged_since
@@ -32,6 +33,7 @@ class Staged:
     data_fingerprint: str
     task: str
     classes: list = None
+    target_type: str = None  # 'text' for an enum target, as the batch path records it
     estimator: object = None
     holdout: tuple = None  # (X as the estimator takes it, y), or None without a holdout
     sample_X: object = None  # the preprocessing sample as the estimator takes it (prediction stats without holdout)
@@ -59,6 +61,8 @@ def train(plpy, model_schema, model_name, spec, query):
     fingerprint = hashlib.sha256(json.dumps(["partial_fit", survey.fingerprint, survey.classes, epochs, seed,
                                              rows_per_chunk]).encode()).hexdigest()
     staged = Staged(fingerprint, task, survey.classes)
+    if task == "classification" and _target_is_enum(plpy, query):
+        staged.target_type = "text"  # scored as text: a type named by schema could not be cast to elsewhere
     # The model's lock before the skip check, held to the commit: an overlapping run waits, then skips.
     registry.lock_model(plpy, model_schema, model_name)
     if _will_skip(plpy, spec, model_schema, model_name, fingerprint):
@@ -71,6 +75,8 @@ def train(plpy, model_schema, model_name, spec, query):
                            options_.sample_threshold(survey.n_rows, holdout_size), options_.PREPROCESSING_ROWS, seed)
     if sampled is None:
         raise _all_in_holdout(model_name)
+    numeric_names = [f["name"] for f in features if f["kind"] != "categorical"]
+    _refuse_infinity(model_name, numeric_names, sampled[0])
     staged.stats, sample_X = _sample_stats(model_name, features, settings, frame, *sampled)
     final = preprocessing.final_estimator(model)
     prepare = model[:-1] if preprocessing.is_pipeline(model) else None  # the same step objects: fitted in place
@@ -94,6 +100,7 @@ def train(plpy, model_schema, model_name, spec, query):
                 order = rng.permutation(n_fit)
                 X, y, texts = _take(chunk, order if fit_rows is None else fit_rows[order])  # one copy: fit, shuffled
                 del chunk  # its rows now live in X alone
+                _refuse_infinity(model_name, numeric_names, X)
                 X = _as_input(features, X, texts, frame)
                 if prepare is not None:
                     X = prepare.transform(X)
@@ -134,6 +141,20 @@ def _will_skip(plpy, spec, model_schema, model_name, fingerprint):
     except plpy.SPIError:
         return False
     return bool(unchanged_since(versions, fingerprint, config_fingerprint(spec)))
+
+
+def _refuse_infinity(model_name, names, X):
+    """Infinity in a feature is refused as a batch training refuses it (_training_entry), naming the column: a value,
+    not a NULL, which no imputer replaces and scikit-learn would refuse without naming it."""
+    infinite = np.isinf(X)
+    if infinite.any():
+        column = int(np.flatnonzero(infinite.any(axis=0))[0])
+        name, count = names[column], int(infinite[:, column].sum())
+        raise TrainingDataError(
+            f"model '{model_name}': feature column '{name}' has Infinity or -Infinity in {count} of the {len(X)} rows "
+            f"read together; dbt_learn does not treat it as missing (it is a value, not a NULL): "
+            f"replace it in the training view with NULL or a finite cap (e.g. case when {name} in ('Infinity', "
+            f"'-Infinity') then null else {name} end).")
 
 
 def _sample_stats(model_name, features, settings, frame, X, y, texts):
@@ -221,6 +242,8 @@ def register(plpy, model_schema, model_name, spec, staged):
     from .training import Fit, _prediction_baseline, training_prediction_stats
 
     features, task, classes = spec["features"], staged.task, staged.classes
+    if staged.target_type:
+        spec["target"] = {**spec["target"], "type": staged.target_type}
     threshold = spec.get("threshold")
 
     def fit():

@@ -240,3 +240,30 @@ def test_partial_fit_reads_with_the_callers_privileges(dbt_conn, admin_conn, tab
             query(dbt_conn, "select dbt_learn.train_query(%s, 'pf_reader', %s::jsonb, %s)", [tables, SPEC, rows])
     finally:
         admin_conn.execute(f'drop schema "{secret}" cascade')
+
+
+def test_an_enum_target_scores_as_text_and_an_infinite_feature_is_refused_naming_it(project, tables, dbt_conn):
+    """Issue 13's input matrix on the partial_fit path: an enum target is recorded and scored as text (it trained and
+    could never be scored before), and Infinity in a feature is refused naming the column before anything is
+    registered (it was scikit-learn's raw ValueError)."""
+    schema = tables
+    dbt_conn.execute(f"do $$ begin create type \"{schema}\".pf_label as enum ('a', 'b', 'c'); "
+                     f"exception when duplicate_object then null; end $$")
+    enum = _model("pf_rows", "gaussian_nb", "label").replace(
+        "label from", "label::{{ target.schema }}.pf_label as label from")
+    infinite = _model("pf_rows", "sgd_regressor", "y", columns="case when id = 5 then 'infinity'::float8 else x1 end "
+                                                                "as x1, x2")
+    scores = ("select id, prediction from {{ dbt_learn.ml_score(ref('pf_enum'), "
+              "adapter.get_relation(this.database, this.schema, 'pf_rows')) }}\n")
+    result = _run(project, {"pf_enum": enum, "pf_enum_scores": scores, "pf_infinite": infinite})
+    assert result.status("pf_enum") == "success", result.output
+    assert result.status("pf_enum_scores") == "success", result.output
+    predictions = {row[0] for row in query(dbt_conn, f'select prediction from "{schema}".pf_enum_scores')}
+    assert predictions <= {"a", "b", "c"} and predictions
+    assert query(dbt_conn, "select target_type from dbt_learn.model_versions where model_schema = %s and "
+                           "model_name = 'pf_enum'", [schema]) == [("text",)]
+    message = result.message("pf_infinite")
+    assert "model 'pf_infinite': feature column 'x1' has Infinity or -Infinity in 1 of the" in message, message
+    assert "Traceback" not in message.split("CONTEXT")[0]
+    assert query(dbt_conn, "select count(*) from dbt_learn.model_versions where model_schema = %s and "
+                           "model_name = 'pf_infinite'", [schema]) == [(0,)]
