@@ -31,14 +31,13 @@ _OPTIONAL_LIBRARIES = ("xgboost", "lightgbm", "skops")
 @functools.lru_cache(maxsize=None)
 def _library_versions():
     import platform
-    from importlib.metadata import version
 
-    from ._library_check import running_version
+    from ._library_check import running_version  # the load check's own lookup: the same names find the same versions
 
-    optional = {name: running_version(name) for name in _OPTIONAL_LIBRARIES}  # recorded when installed: checked at load
+    found = {name: running_version(name) for name in (*_LIBRARIES, *_OPTIONAL_LIBRARIES)}
     return {"dbt_learn_runtime": __version__, "python": platform.python_version(),
-            **{name: version(name) for name in _LIBRARIES},
-            **{name: found for name, found in optional.items() if found}}
+            **{name: found[name] for name in _LIBRARIES},
+            **{name: found[name] for name in _OPTIONAL_LIBRARIES if found[name]}}  # the optional ones when installed
 
 
 def library_versions():
@@ -124,30 +123,36 @@ def _train_and_register(plpy, spec, model_schema, model_name, data_fingerprint, 
     The model's lock is taken first and held until the training transaction commits: an overlapping run of the same
     model waits here, then finds this run's version in the fingerprints and skips.
     """
-    skipped = _skip_if_unchanged(plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_)
+    versions = _locked_fingerprints(plpy, model_schema, model_name)
+    skipped = _skipped_if_unchanged(plpy, spec, model_schema, model_name, versions, data_fingerprint,
+                                    config_fingerprint_)
     if skipped:
         return skipped
-    versions = registry.fingerprints(plpy, model_schema, model_name)
     _check_pinned_version(plpy, spec, model_schema, model_name)  # before the fit: a pin to a missing version fails
     why = training_reason(spec, versions, data_fingerprint, config_fingerprint_)
     if search is not None:
         def complete(best_params, search_record):
             # A search ends in a later statement, which is another transaction when dbt's connection autocommits:
             # check again under the lock, so an overlapping run that registered meanwhile is not duplicated.
-            return _skip_if_unchanged(plpy, spec, model_schema, model_name, data_fingerprint,
-                                      config_fingerprint_) or _fit_and_register(
+            latest = _locked_fingerprints(plpy, model_schema, model_name)
+            return _skipped_if_unchanged(plpy, spec, model_schema, model_name, latest, data_fingerprint,
+                                         config_fingerprint_) or _fit_and_register(
                 plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_, fit, why, search_record)
         return search(complete)
     return _fit_and_register(plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_, fit, why)
 
 
-def _skip_if_unchanged(plpy, spec, model_schema, model_name, data_fingerprint, config_fingerprint_):
-    """Take the model's lock, then the on_change skip check: the skipped outcome as JSON, or None to train."""
+def _locked_fingerprints(plpy, model_schema, model_name):
+    """Take the model's lock, then read the fingerprints the retrain policy compares (registry.fingerprints)."""
     registry.lock_model(plpy, model_schema, model_name)
+    return registry.fingerprints(plpy, model_schema, model_name)
+
+
+def _skipped_if_unchanged(plpy, spec, model_schema, model_name, versions, data_fingerprint, config_fingerprint_):
+    """The on_change skip check on ``versions`` (read under the lock): the skipped outcome as JSON, or None to train."""
     if (spec.get("retrain_policy") or "on_change") != "on_change" or spec.get("force"):
         return None
-    reason = unchanged_since(registry.fingerprints(plpy, model_schema, model_name), data_fingerprint,
-                             config_fingerprint_)
+    reason = unchanged_since(versions, data_fingerprint, config_fingerprint_)
     if not reason:
         return None
     return json.dumps({"skipped": True, "reason": reason,
