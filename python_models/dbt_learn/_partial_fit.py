@@ -21,7 +21,6 @@ import numpy as np
 from . import _partial_fit_options as options_
 from . import _partial_fit_read as read_
 from . import _diagnostics, preprocessing, registry
-from ._training_read import _target_is_enum
 from .errors import ConfigurationError, TrainingDataError
 from .estimators import build_estimator
 from .lifecycle import config_fingerprint, unchanged_since
@@ -60,9 +59,7 @@ def train(plpy, model_schema, model_name, spec, query):
     rows_per_chunk = options_.chunk_rows(chunk_bytes, 8 * (width + (task == "regression")), n_texts)
     fingerprint = hashlib.sha256(json.dumps(["partial_fit", survey.fingerprint, survey.classes, epochs, seed,
                                              rows_per_chunk]).encode()).hexdigest()
-    staged = Staged(fingerprint, task, survey.classes)
-    if task == "classification" and _target_is_enum(plpy, query):
-        staged.target_type = "text"  # scored as text: a type named by schema could not be cast to elsewhere
+    staged = Staged(fingerprint, task, survey.classes, target_type=survey.target_type)
     # The model's lock before the skip check, held to the commit: an overlapping run waits, then skips.
     registry.lock_model(plpy, model_schema, model_name)
     if _will_skip(plpy, spec, model_schema, model_name, fingerprint):
@@ -146,15 +143,14 @@ def _will_skip(plpy, spec, model_schema, model_name, fingerprint):
 def _refuse_infinity(model_name, names, X):
     """Infinity in a feature is refused as a batch training refuses it (_training_entry), naming the column: a value,
     not a NULL, which no imputer replaces and scikit-learn would refuse without naming it."""
+    from ._training_entry import infinite_feature_advice
+
     infinite = np.isinf(X)
     if infinite.any():
         column = int(np.flatnonzero(infinite.any(axis=0))[0])
         name, count = names[column], int(infinite[:, column].sum())
-        raise TrainingDataError(
-            f"model '{model_name}': feature column '{name}' has Infinity or -Infinity in {count} of the {len(X)} rows "
-            f"read together; dbt_learn does not treat it as missing (it is a value, not a NULL): "
-            f"replace it in the training view with NULL or a finite cap (e.g. case when {name} in ('Infinity', "
-            f"'-Infinity') then null else {name} end).")
+        raise TrainingDataError(f"model '{model_name}': feature column '{name}' has Infinity or -Infinity in {count} "
+                                f"of the {len(X)} rows read together; {infinite_feature_advice(name)}.")
 
 
 def _sample_stats(model_name, features, settings, frame, X, y, texts):

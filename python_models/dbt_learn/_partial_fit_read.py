@@ -24,6 +24,7 @@ class Survey:
     n_rows: int
     fingerprint: str
     classes: list = None  # sorted as the target's type sorts
+    target_type: str = None  # 'text' for an enum target (_training_read._sorted_labels)
 
 
 def survey(plpy, model_name, spec, query):
@@ -47,7 +48,7 @@ def survey(plpy, model_name, spec, query):
             f"filter them out in the training view (where {target_name} is not null).")
     result = Survey(n_rows, f"{n_rows}:{row['hash_sum']}")
     if classification:
-        result.classes, _ = _sorted_labels(plpy, query, list(row["labels"] or []))
+        result.classes, _, result.target_type = _sorted_labels(plpy, query, list(row["labels"] or []))
         if len(result.classes) < 2:
             raise TrainingDataError(f"model '{model_name}': target column '{target_name}' has a single value in "
                                     f"the training view; a classifier needs at least two classes.")

@@ -82,6 +82,12 @@ def _check_finite(model_name, what, values, n_rows, advice, nan_is_null=False):
                                 f"rows; {advice}.")
 
 
+def infinite_feature_advice(name):
+    """What to do about Infinity in feature ``name``: the end of the message every training path refuses it with."""
+    return (f"dbt_learn does not treat it as missing (it is a value, not a NULL): replace it in the training view with "
+            f"NULL or a finite cap (e.g. case when {name} in ('Infinity', '-Infinity') then null else {name} end)")
+
+
 def _check_no_missing(model_name, estimator, numeric_names, stats, n_rows):
     """Refuse NULL/NaN features (one value in the binary transport) for an estimator that does not take NaN, naming
     the columns - scikit-learn's own error names neither."""
@@ -130,10 +136,8 @@ def _train_decoded(plpy, model_schema, model_name, spec, estimator, task, settin
     stats = numeric_training_stats(numeric_names, X)
     for index, name in enumerate(numeric_names):  # Infinity shows in the extremes: no pass over X unless it is there
         if any(stats[name][key] is not None and not np.isfinite(stats[name][key]) for key in ("min", "max")):
-            _check_finite(model_name, f"feature column '{name}'", X[:, index], n_rows,
-                          f"dbt_learn does not treat it as missing (it is a value, not a NULL): replace it in the "
-                          f"training view with NULL or a finite cap (e.g. case when {name} in ('Infinity', "
-                          f"'-Infinity') then null else {name} end)", nan_is_null=True)
+            _check_finite(model_name, f"feature column '{name}'", X[:, index], n_rows, infinite_feature_advice(name),
+                          nan_is_null=True)
     if settings is None:  # preprocessing off: nothing imputes a NULL, so an estimator that refuses NaN says where
         _check_no_missing(model_name, estimator, numeric_names, stats, n_rows)
     else:

@@ -193,8 +193,7 @@ def read(plpy, model_name, spec, query):
             f"filter them out in the training view (where {target_name} is not null).")
     batch = Batch(blocks, n_rows, [column.decoded() for column in texts])
     if task == "classification":
-        batch.classes, position = _sorted_labels(plpy, query, list(labels.lookup))
-        batch.target_type = "text" if _target_is_enum(plpy, query) else None
+        batch.classes, position, batch.target_type = _sorted_labels(plpy, query, list(labels.lookup))
         batch.class_index = position[labels.codes()]
     if sample:
         batch.seed = sample["seed"]
@@ -207,22 +206,17 @@ def read(plpy, model_name, spec, query):
 
 def _sorted_labels(plpy, query, labels):
     """The labels in the order Postgres sorts the target's type (``order by`` the target column, but in the type's
-    default collation), and each label's position in that order. The type comes from the query's
-    ``__dbt_learn_class_value`` column, which the cursor never fetches."""
+    default collation), each label's position in that order, and the target type to record: 'text' for an enum (its
+    labels are recorded, and scored, as text, not as a type named by schema that scoring elsewhere could not cast
+    to), else None (the training view's). The type comes from the query's ``__dbt_learn_class_value`` column, which
+    the cursor never fetches."""
     oid = plpy.execute(f"select q.__dbt_learn_class_value from ({query}) as q limit 0").coltypes()[0]
-    type_name = plpy.execute(_plan(plpy, "select format_type($1, null) as t", ["oid"]), [oid])[0]["t"]
-    plan = _plan(plpy, "select array_agg(v::text order by v) as labels from unnest($1) as v", [f"{type_name}[]"])
+    target = plpy.execute(_plan(plpy, "select format_type($1, null) as t, typtype = 'e' as enum from pg_type "
+                                      "where oid = $1", ["oid"]), [oid])[0]
+    plan = _plan(plpy, "select array_agg(v::text order by v) as labels from unnest($1) as v", [f"{target['t']}[]"])
     ordered = plpy.execute(plan, [labels])[0]["labels"] or []
     where = {label: index for index, label in enumerate(ordered)}
-    return ordered, np.array([where[label] for label in labels], dtype=np.int64)
-
-
-def _target_is_enum(plpy, query):
-    """Whether a classifier's target is an enum: its labels are then recorded, and scored, as text (the registry's
-    target_type), not as a type named by schema that scoring elsewhere could not cast to."""
-    oid = plpy.execute(f"select q.__dbt_learn_class_value from ({query}) as q limit 0").coltypes()[0]
-    rows = plpy.execute(_plan(plpy, "select typtype = 'e' as enum from pg_type where oid = $1", ["oid"]), [oid])
-    return bool(rows and rows[0]["enum"])
+    return ordered, np.array([where[label] for label in labels], dtype=np.int64), "text" if target["enum"] else None
 
 
 def _too_large(model_name, rows, row_bytes, megabytes, limit, sample):
