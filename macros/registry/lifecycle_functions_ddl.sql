@@ -26,6 +26,7 @@ create or replace function dbt_learn.deploy(
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     known text;
+    identity_error text;  -- dbt_learn.schema_identity_error, asked once
     current_version integer;
 begin
     if not dbt_learn.may_change_model(model_schema) then
@@ -33,8 +34,9 @@ begin
             'on the schema).', model_name, session_user, model_schema));
     end if;
     perform dbt_learn.lock_model(model_schema, model_name);
-    if dbt_learn.schema_identity_error(model_schema, model_name) is not null then
-        return jsonb_build_object('error', dbt_learn.schema_identity_error(model_schema, model_name));
+    identity_error := dbt_learn.schema_identity_error(model_schema, model_name);
+    if identity_error is not null then
+        return jsonb_build_object('error', identity_error);
     end if;
     -- Only versions of the schema that has this name now (its OID), and not purged ones.
     if not exists (select 1 from dbt_learn.model_versions v where v.model_schema = deploy.model_schema
@@ -61,14 +63,16 @@ language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     current_version integer;
     earlier integer;
+    identity_error text;  -- dbt_learn.schema_identity_error, asked once
 begin
     if not dbt_learn.may_change_model(model_schema) then
         return jsonb_build_object('error', format('model ''%s'': role %s cannot roll back in schema %s (it needs '
             'CREATE on the schema).', model_name, session_user, model_schema));
     end if;
     perform dbt_learn.lock_model(model_schema, model_name);
-    if dbt_learn.schema_identity_error(model_schema, model_name) is not null then
-        return jsonb_build_object('error', dbt_learn.schema_identity_error(model_schema, model_name));
+    identity_error := dbt_learn.schema_identity_error(model_schema, model_name);
+    if identity_error is not null then
+        return jsonb_build_object('error', identity_error);
     end if;
     current_version := dbt_learn.serving_version(model_schema, model_name);
     if current_version is null then
@@ -92,6 +96,7 @@ returns jsonb
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     purged integer[];
+    identity_error text;  -- dbt_learn.schema_identity_error, asked once
     current_oid oid := (select n.oid from pg_namespace n where n.nspname = purge_versions.model_schema);
 begin
     if not dbt_learn.may_change_model(model_schema) then
@@ -102,8 +107,9 @@ begin
         return jsonb_build_object('error', 'keep_last must be at least 1.');
     end if;
     perform dbt_learn.lock_model(model_schema, model_name);
-    if dbt_learn.schema_identity_error(model_schema, model_name) is not null then
-        return jsonb_build_object('error', dbt_learn.schema_identity_error(model_schema, model_name));
+    identity_error := dbt_learn.schema_identity_error(model_schema, model_name);
+    if identity_error is not null then
+        return jsonb_build_object('error', identity_error);
     end if;
     -- Only this schema's versions (its OID); never the serving version, nor the newest keep_last ones.
     select coalesce(array_agg(v.version order by v.version), '{}') into purged from dbt_learn.model_versions v
