@@ -1,3 +1,5 @@
+import time
+
 import numpy as np
 import pytest
 
@@ -64,6 +66,20 @@ def drop_project(admin_conn, schema):
     """Drop a test project's schema and the schema of its package models (dbt_project.yml's suffix)."""
     for suffix in ("", "_dbt_learn_registry"):
         admin_conn.execute(f'drop schema if exists "{schema}{suffix}" cascade')
+
+
+def training_backend(conn, schema, until=lambda: False, seconds=60):
+    """The pid of the backend running dbt_learn.train_query for a model of ``schema``, once it is 1.5 s into the
+    work (past the reads, into the fit), seen from ``conn``; None if ``until()`` turns true or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while not until() and time.monotonic() < deadline:
+        rows = query(conn, "select pid from pg_stat_activity where query like %s and pid <> pg_backend_pid()",
+                     ["%dbt_learn.train_query(%" + schema + "%"])
+        if rows:
+            time.sleep(1.5)
+            return rows[0][0]
+        time.sleep(0.1)
+    return None
 
 
 def query(conn, sql, params=None):

@@ -13,7 +13,7 @@ import time
 import psycopg
 import pytest
 
-from .conftest import own_project, query
+from .conftest import own_project, query, training_backend
 from .harness import connection_info
 
 TRAINING = "{{ config(materialized='table') }}\nselect i as id, " + ", ".join(
@@ -36,15 +36,10 @@ def crash(tmp_path_factory, admin_conn):
 def _kill_when_training(schema, killed):
     """From another connection: wait until a backend runs the fit, then SIGKILL it (the server runs on this host)."""
     with psycopg.connect(**connection_info(admin=True), autocommit=True) as conn:
-        for _ in range(600):
-            rows = query(conn, "select pid from pg_stat_activity where query like %s and pid <> pg_backend_pid()",
-                         ["%dbt_learn.train_query(%" + schema + "%"])
-            if rows:
-                time.sleep(1.5)  # into the fit itself, past the reads
-                os.kill(rows[0][0], signal.SIGKILL)
-                killed.append(rows[0][0])
-                return
-            time.sleep(0.1)
+        pid = training_backend(conn, schema)
+    if pid is not None:
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
 
 
 def _wait_for_the_cluster(seconds=120):

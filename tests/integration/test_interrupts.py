@@ -10,7 +10,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from .conftest import latest_version, own_project, query
+from .conftest import latest_version, own_project, query, training_backend
 from .harness import connection_info
 
 FEATURES = 20
@@ -56,15 +56,10 @@ def _run_slow(project, hook="select 1"):
 def _signal_when_training(schema, function, stop):
     """From another connection: wait until the dbt backend runs the fit, then call pg_<function>_backend on it."""
     with psycopg.connect(**connection_info(admin=True), autocommit=True) as conn:
-        while not stop.is_set():
-            rows = query(conn, "select pid from pg_stat_activity where query like %s and pid <> pg_backend_pid()",
-                         ["%dbt_learn.train_query(%" + schema + "%"])
-            if rows:
-                time.sleep(1.5)  # into the fit itself, past the reads
-                stop.sent = time.perf_counter()
-                query(conn, f"select pg_{function}_backend(%s)", [rows[0][0]])
-                return
-            time.sleep(0.1)
+        pid = training_backend(conn, schema, until=stop.is_set)
+        if pid is not None:
+            stop.sent = time.perf_counter()
+            query(conn, f"select pg_{function}_backend(%s)", [pid])
 
 
 def test_a_statement_timeout_stops_a_fit_within_seconds(intr, dbt_conn):
